@@ -1,0 +1,4 @@
+# One line per subcommand source file.
+target_sources(otakit PRIVATE
+  exit_codes.cpp
+)

@@ -1,0 +1,3 @@
+target_sources(otakit_device PRIVATE
+  device_files.cpp
+)

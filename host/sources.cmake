@@ -1,0 +1,3 @@
+target_sources(otakit_host PRIVATE
+  file_io.cpp
+)

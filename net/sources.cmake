@@ -1,0 +1,3 @@
+target_sources(otakit_net PRIVATE
+  endpoint.cpp
+)

@@ -1,0 +1,85 @@
+// NOR flash emulation over a byte array, with the faults the power-cut tests need: power loss
+// after operation N (clean or torn), bit flips on read, and per-sector wear counters.
+#pragma once
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "core/flash/flash.h"
+
+namespace otakit::posix {
+
+enum class TornMode : uint8_t {
+  clean,        // the cut operation does nothing
+  keep_rest,    // a prefix of the operation is done, the rest keeps its old bytes
+  random_rest,  // a prefix is done, the rest is random (erase) or partly programmed (write)
+};
+
+struct SectorWear {
+  uint32_t reads = 0;
+  uint32_t erases = 0;
+  uint32_t writes = 0;
+};
+
+class EmulatedFlash : public Flash {
+ public:
+  EmulatedFlash(uint8_t* bytes, uint32_t size) : bytes_(bytes), size_(size), wear_(size / kSectorSize) {}
+
+  uint32_t size() const override { return size_; }
+  FlashStatus read(uint32_t address, void* out, uint32_t len) override;
+  FlashStatus erase_sector(uint32_t sector_index) override;
+  FlashStatus write(uint32_t address, const void* data, uint32_t len) override;
+
+  // Power is cut at the mutating operation with this 0-based index (erases and writes count);
+  // that operation is applied as `mode` says and every later operation fails with power_lost.
+  void cut_power_at(uint64_t operation_index, TornMode mode, uint32_t seed = 1);
+  void clear_faults();  // "power back on": the next boot runs on what the flash now holds
+  bool power_lost() const { return power_lost_; }
+  uint64_t mutating_operations() const { return operations_; }
+
+  // Every read of this address returns the byte XOR mask (until clear_faults()).
+  void flip_bits_on_read(uint32_t address, uint8_t mask);
+
+  const std::vector<SectorWear>& wear() const { return wear_; }
+  void reset_wear();
+
+ protected:
+  virtual void persist(uint32_t /*address*/, uint32_t /*len*/) {}
+
+ private:
+  bool in_range(uint32_t address, uint32_t len) const {
+    return address <= size_ && len <= size_ - address;
+  }
+  // True if this mutating operation may run; handles the cut and torn application.
+  bool admit(uint32_t address, uint32_t len, const uint8_t* data, bool is_erase);
+
+  uint8_t* bytes_;
+  uint32_t size_;
+  std::vector<SectorWear> wear_;
+  uint64_t operations_ = 0;
+  uint64_t cut_at_ = UINT64_MAX;
+  TornMode torn_ = TornMode::clean;
+  bool power_lost_ = false;
+  std::mt19937 rng_{1};
+  struct Flip {
+    uint32_t address;
+    uint8_t mask;
+  };
+  std::vector<Flip> flips_;
+};
+
+namespace detail {
+struct ByteStore {
+  std::vector<uint8_t> storage;
+};
+}  // namespace detail
+
+// Flash in RAM, for tests. (The store is a base so it exists before EmulatedFlash points at it.)
+class MemoryFlash : private detail::ByteStore, public EmulatedFlash {
+ public:
+  explicit MemoryFlash(uint32_t size, uint8_t fill = 0xFF)
+      : detail::ByteStore{std::vector<uint8_t>(size, fill)}, EmulatedFlash(storage.data(), size) {}
+  std::vector<uint8_t>& bytes() { return storage; }
+};
+
+}  // namespace otakit::posix

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs OTAKit's build and test dependencies from Debian 12's archive. Idempotent: when every
+# package is already present it prints nothing and does not touch apt.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang-14 libclang-rt-14-dev
+  libssl-dev openssl zlib1g-dev
+  libboost1.81-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
+  libsqlitecpp-dev libsqlite3-dev libbearssl-dev
+  googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
+  iproute2 python3 python3-zeroconf nodejs npm procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "Installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,1 @@
+# One add_test per end-to-end script.

@@ -1,0 +1,1 @@
+# One otakit_add_test per host area.
