@@ -1,0 +1,43 @@
+// Where staged images go in the OTA gap. Shared by the Updater (which writes them) and the boot
+// path (which checks a command before acting on it), so both apply the same rule.
+#pragma once
+#include <stdint.h>
+
+#include "core/flash/layout.h"
+
+namespace otakit {
+
+// The swap exchanges the first `area` bytes of flash (the primary slot) with an equally large
+// secondary area, area = max(new, running) rounded to sectors. The two must not overlap, so the
+// secondary ends at the boot area and starts at or above `area`. False if that does not fit.
+inline bool place_staging(const FlashLayout& layout, uint32_t running_size, uint32_t image_size,
+                          uint32_t* address) {
+  uint32_t running = round_up_4k(running_size);
+  uint32_t image = round_up_4k(image_size);
+  uint32_t area = image > running ? image : running;
+  uint32_t top = layout.boot_area_start();
+  if (area > top / 2) return false;
+  *address = top - area;
+  return true;
+}
+
+// The largest image place_staging() accepts next to a running image of running_size: half the
+// space below the boot area, since both images are kept for rollback.
+inline uint32_t staging_capacity(const FlashLayout& layout, uint32_t running_size) {
+  uint32_t half = (layout.boot_area_start() / 2) & ~0xFFFu;
+  return round_up_4k(running_size) > half ? 0 : half;
+}
+
+// For a gzip image staged at `staged`: where its inflated form (inflated_size bytes) goes,
+// right below it. False if the inflated image, the staged gzip and the primary slot do not all fit.
+inline bool place_inflated(uint32_t staged, uint32_t running_size, uint32_t inflated_size,
+                           uint32_t* address) {
+  uint32_t running = round_up_4k(running_size);
+  uint32_t inflated = round_up_4k(inflated_size);
+  uint32_t area = inflated > running ? inflated : running;
+  if (area > staged || staged - area < area) return false;  // disjoint from the primary slot
+  *address = staged - area;
+  return true;
+}
+
+}  // namespace otakit
