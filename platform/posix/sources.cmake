@@ -2,4 +2,5 @@ target_sources(otakit_platform_posix PRIVATE
   emulated_flash.cpp
   file_flash.cpp
   rtc_memory_file.cpp
+  zlib_inflater.cpp
 )
