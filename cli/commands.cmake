@@ -1,4 +1,12 @@
 # One line per subcommand source file.
 target_sources(otakit PRIVATE
   exit_codes.cpp
+  device.cpp
+  discover.cpp
+  upload.cpp
+  sign.cpp
+  keygen.cpp
+  verify.cpp
+  inspect.cpp
+  mkimage.cpp
 )

@@ -1,11 +1,14 @@
 // Each subcommand registers itself on the root app; its callback stores the process exit code.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace otakit::cli {
 
 struct RunState {
   int exit_code = 0;
+  std::vector<std::string> argv;  // the process's own arguments (a device reboot re-executes them)
 };
 
 // Registration functions, one per file in cli/ (keep in the order of `otakit --help`).

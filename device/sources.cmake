@@ -1,3 +1,9 @@
 target_sources(otakit_device PRIVATE
   device_files.cpp
+  device_lock.cpp
+  device_state.cpp
+  control_server.cpp
+  device_runtime.cpp
+  ota_service.cpp
+  virtual_device.cpp
 )

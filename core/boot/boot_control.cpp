@@ -227,10 +227,11 @@ BootReport BootControl::boot() {
         back.sectors = state_.plan.sectors;
         back.incoming = state_.previous;
         back.outgoing = state_.active;
+        uint32_t boots = state_.trial_boots;
         report.action = start_swap(back, &report);
         if (report.action == BootAction::rolled_back)
           TextBuilder(report.detail, sizeof(report.detail)).add("image not confirmed after ")
-              .add_u32(state_.trial_boots).add(" boots: rolled back");
+              .add_u32(boots).add(" boots");
       } else if (!journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_)) {
         report.action = BootAction::flash_error;
       }

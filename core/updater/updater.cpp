@@ -299,6 +299,7 @@ bool Updater::end(bool even_if_remaining) {
     }
     if (!boot_.stage(start_, payload)) return fail(UpdateError::write, "cannot write the boot command");
   }
+  staged_at_ = start_;
   if (hooks_.on_end) hooks_.on_end(hooks_.ctx, true);
   reset();
   return true;

@@ -92,7 +92,8 @@ class Updater {
   UpdateCommand command() const { return command_; }
   // Lowercase MD5 of what was written, valid after a successful end().
   const char* md5_hex() const { return md5_hex_; }
-  uint32_t staged_address() const { return start_; }
+  // Where the last successful end() staged its image (the eboot command's source).
+  uint32_t staged_address() const { return staged_at_; }
 
  private:
   bool fail(UpdateError error, const char* detail = nullptr);
@@ -111,6 +112,7 @@ class Updater {
   UpdateCommand command_ = UpdateCommand::flash;
   UpdateError error_ = UpdateError::ok;
   uint32_t start_ = 0;     // flash address of the staging area
+  uint32_t staged_at_ = 0;
   uint32_t size_ = 0;      // announced size; 0 when idle
   uint32_t received_ = 0;  // bytes accepted so far (buffered or flushed)
   uint32_t flushed_ = 0;   // bytes written to flash

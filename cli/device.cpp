@@ -1,0 +1,150 @@
+// `otakit device`: run a virtual ESP8266 on a flash file, and talk to a running one.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "core/boot/boot_command.h"
+#include "device/control_server.h"
+#include "device/device_lock.h"
+#include "device/device_runtime.h"
+#include "device/device_state.h"
+#include "host/file_io.h"
+
+namespace otakit::cli {
+namespace {
+
+struct DeviceOptions {
+  device::RuntimeConfig runtime;
+  device::OtaServiceConfig ota;
+  uint16_t ota_port = 0;
+  bool no_confirm = false;
+  std::string stage_file;
+  std::string stage_md5;
+  bool stage_fs = false;
+};
+
+std::string absolute(const std::string& path) { return std::filesystem::absolute(path).string(); }
+
+int run(DeviceOptions& o, const std::vector<std::string>& argv) {
+  o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
+  o.runtime.confirm = !o.no_confirm;
+  o.runtime.argv = argv;
+  if (o.ota_port != 0) {
+    o.ota.port = o.ota_port;
+    o.runtime.ota = o.ota;
+  }
+  return device::run_device(o.runtime);
+}
+
+int status(const std::string& flash, bool json) {
+  nlohmann::json state = device::read_state_file(device::device_files_for(absolute(flash)).state);
+  if (json) {
+    std::printf("%s\n", state.dump(2).c_str());
+  } else {
+    std::printf("%s", device::describe_state(state).c_str());
+  }
+  return kExitOk;
+}
+
+int control(const std::string& flash, const std::string& command) {
+  nlohmann::json reply = device::send_control_command(absolute(flash) + ".sock", command);
+  if (!reply.value("ok", false)) {
+    std::fprintf(stderr, "otakit device %s: %s\n", command.c_str(), reply.value("error", "failed").c_str());
+    return kExitFailure;
+  }
+  std::printf("%s: ok\n", command.c_str());
+  return kExitOk;
+}
+
+// Offline update, as over a serial cable: the image goes through the Updater and is staged;
+// the next boot swaps it in.
+int stage(DeviceOptions& o) {
+  o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
+  device::DeviceLock lock(o.runtime.device.flash_path);
+  device::VirtualDevice dev(o.runtime.device);
+  dev.boot();
+  host::Bytes image = host::read_file(o.stage_file);
+  Updater& updater = dev.updater();
+  bool ok = updater.begin(uint32_t(image.size()), o.stage_fs ? UpdateCommand::filesystem : UpdateCommand::flash) &&
+            (o.stage_md5.empty() || updater.set_md5(o.stage_md5.c_str())) &&
+            updater.write(image.data(), uint32_t(image.size())) == image.size() && updater.end();
+  if (!ok) {
+    std::fprintf(stderr, "otakit device stage: %s\n", updater.error_message());
+    return kExitDeviceRejected;
+  }
+  std::printf("staged %s (%zu bytes, md5 %s) at 0x%x; run the device again to boot it\n", o.stage_file.c_str(),
+              image.size(), updater.md5_hex(), updater.staged_address());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_device_command(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<DeviceOptions>();
+  CLI::App* cmd = app.add_subcommand("device", "Run a virtual ESP8266 on a flash file (boot path, OTA responder)");
+  cmd->footer(
+      "A flash file that does not exist is created with a factory image. Each run is a boot:\n"
+      "it resumes an interrupted swap, applies a staged update, or rolls back an unconfirmed one.\n"
+      "Examples:\n"
+      "  otakit device --flash dev1.bin --layout 1M --once\n"
+      "  otakit device --flash dev1.bin --ota-port 8266 --password secret\n"
+      "  otakit device status --flash dev1.bin --json");
+  cmd->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)");
+  cmd->add_option("--layout", o->runtime.device.layout, "Flash layout (512K, 1M, 1M64 ... 4M1M ... 16M14M)")
+      ->capture_default_str();
+  cmd->add_option("--public-key", o->runtime.device.public_key_path,
+                  "Only accept images signed for this RSA key (PEM), as a signing-enabled build");
+  cmd->add_flag("--legacy-signatures", o->runtime.device.legacy_signatures,
+                "Verify signatures in the legacy format (ESP8266 cores up to 2.5.2)");
+  cmd->add_option("--max-trial-boots", o->runtime.device.max_trial_boots,
+                  "Boots of an unconfirmed image before it is rolled back")->capture_default_str();
+  cmd->add_option("--factory-size", o->runtime.device.factory_size, "Size of the factory image of a new flash file");
+  cmd->add_option("--factory-version", o->runtime.device.factory_version, "Version string of the factory image")
+      ->capture_default_str();
+  cmd->add_flag("--once", o->runtime.once, "Boot, print what runs, and exit");
+  cmd->add_flag("--no-confirm", o->no_confirm, "Do not confirm a new image (it rolls back after --max-trial-boots)");
+  cmd->add_flag("--json", o->runtime.json, "Print the boot result as JSON");
+  cmd->add_option("--ota-port", o->ota_port, "Serve ArduinoOTA (espota) on this UDP port, e.g. 8266");
+  cmd->add_option("--bind", o->ota.bind_address, "Address the OTA service binds to")->capture_default_str();
+  auto* pw = cmd->add_option("--password", o->ota.password, "OTA password (espota -a)");
+  cmd->add_option("--password-hash", o->ota.password_hash, "MD5 hex of the OTA password")->excludes(pw);
+  cmd->add_option("--hostname", o->ota.hostname, "Hostname for mDNS (default esp8266-<chip id>)");
+  cmd->add_option("--board", o->ota.board, "Board id advertised over mDNS")->capture_default_str();
+  cmd->add_flag("--mdns", o->ota.mdns, "Advertise _arduino._tcp over mDNS");
+  cmd->add_option("--mdns-interface-address", o->ota.mdns_interface_address,
+                  "IPv4 address of the interface to advertise on (default: --bind)");
+
+  auto flash_only = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  CLI::App* st = cmd->add_subcommand("status", "Print what the device runs (from its state file)");
+  st->add_option("--flash", *flash_only, "Flash file of the device")->required();
+  st->add_flag("--json", *json, "JSON output");
+  st->callback([&state, flash_only, json] { state.exit_code = status(*flash_only, *json); });
+  for (const char* name : {"confirm", "reboot", "power-cycle"}) {
+    std::string help = std::string("Ask the running device to ") +
+                       (std::string(name) == "confirm" ? "confirm its trial image" : name);
+    CLI::App* c = cmd->add_subcommand(name, help);
+    c->add_option("--flash", *flash_only, "Flash file of the device")->required();
+    c->callback([&state, flash_only, n = std::string(name)] { state.exit_code = control(*flash_only, n); });
+  }
+  CLI::App* sg = cmd->add_subcommand("stage", "Stage an image offline (as over serial); the next boot applies it");
+  sg->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device")->required();
+  sg->add_option("--layout", o->runtime.device.layout, "Flash layout")->capture_default_str();
+  sg->add_option("--public-key", o->runtime.device.public_key_path, "Require a signature for this key");
+  sg->add_option("--md5", o->stage_md5, "Expected MD5 of the image");
+  sg->add_flag("--fs", o->stage_fs, "Filesystem image (written to the FS region)");
+  sg->add_option("image", o->stage_file, "Image file")->required()->check(CLI::ExistingFile);
+  sg->callback([&state, o] { state.exit_code = stage(*o); });
+
+  cmd->require_subcommand(0, 1);
+  cmd->callback([cmd, &state, o] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (o->runtime.device.flash_path.empty()) throw CLI::RequiredError("--flash");
+    state.exit_code = run(*o, state.argv);
+  });
+}
+
+}  // namespace otakit::cli

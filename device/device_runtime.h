@@ -1,0 +1,35 @@
+// Runs a virtual device: boot, publish state, then serve its network services and control
+// socket on one io_context until stopped. A reboot re-executes the process on the same flash.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "device/virtual_device.h"
+
+namespace otakit::device {
+
+struct OtaServiceConfig {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 8266;
+  std::string password;       // plain text; hashed with MD5 as ArduinoOTA does
+  std::string password_hash;  // or the MD5 hex of the password
+  std::string hostname;       // default esp8266-<chip id>
+  std::string board = "generic";
+  bool mdns = false;
+  std::string mdns_interface_address;  // the interface to advertise on (default: bind_address)
+};
+
+struct RuntimeConfig {
+  DeviceConfig device;
+  std::optional<OtaServiceConfig> ota;  // no OTA service when empty
+  bool once = false;                    // boot, report, exit
+  bool confirm = true;                  // the application confirms a trial image once it runs
+  bool json = false;
+  std::vector<std::string> argv;        // re-executed on reboot
+};
+
+// Returns the process exit code.
+int run_device(const RuntimeConfig& config);
+
+}  // namespace otakit::device

@@ -1,0 +1,102 @@
+#include "device/virtual_device.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/image/app_descriptor.h"
+#include "core/util/hex.h"
+#include "host/file_io.h"
+#include "host/image_builder.h"
+
+namespace otakit::device {
+namespace {
+
+std::string hex(const uint8_t* data, size_t n) {
+  std::string out(2 * n, '\0');
+  to_hex(data, n, out.data());
+  return out;
+}
+
+// A stable chip ID per flash file, so hostnames (esp8266-xxxxxx) stay the same across runs.
+uint32_t chip_id_for(const std::string& path) {
+  uint32_t h = 2166136261u;
+  for (char c : path) h = (h ^ uint8_t(c)) * 16777619u;
+  return h & 0xFFFFFF;
+}
+
+}  // namespace
+
+const FlashLayout& layout_or_throw(const std::string& name) {
+  if (const FlashLayout* l = find_layout(name.c_str())) return *l;
+  std::string known;
+  for (const FlashLayout* l = all_layouts(); l->name != nullptr; ++l) known += std::string(known.empty() ? "" : ", ") + l->name;
+  throw std::runtime_error("unknown flash layout '" + name + "' (known: " + known + ")");
+}
+
+VirtualDevice::VirtualDevice(const DeviceConfig& config)
+    : config_(config),
+      layout_(layout_or_throw(config.layout)),
+      files_(device_files_for(config.flash_path)),
+      flash_(posix::FileFlash::open(files_.flash, layout_.flash_size)),
+      rtc_(files_.rtc),
+      chip_id_(chip_id_for(config.flash_path)) {
+  if (!config.public_key_path.empty()) {
+    host::Bytes pem = host::read_file(config.public_key_path);
+    crypto::KeyError e = key_.load(pem.data(), pem.size());
+    if (e != crypto::KeyError::ok)
+      throw std::runtime_error("public key " + config.public_key_path + ": " + crypto::describe(e));
+    verifier_ = std::make_unique<crypto::RsaSha256Verifier>(
+        key_, config.legacy_signatures ? crypto::RsaPadding::legacy_bare : crypto::RsaPadding::pkcs1_sha256);
+  }
+  created_ = flash_.created();
+  if (created_) {
+    host::ImageSpec spec;
+    spec.total_size = config.factory_size != 0 ? config.factory_size : 65536;
+    spec.version = config.factory_version;
+    spec.project = "otakit-factory";
+    spec.seed = chip_id_;
+    host::Bytes image = host::build_esp_image(spec);
+    BootOptions options;
+    BootControl factory(flash_, layout_, rtc_, options);
+    if (!factory.provision(image.data(), uint32_t(image.size()), 0))
+      throw std::runtime_error("cannot write the factory image to " + files_.flash);
+  }
+}
+
+BootReport VirtualDevice::boot() {
+  updater_.reset();
+  BootOptions options;
+  options.max_trial_boots = config_.max_trial_boots;
+  options.inflater = &inflater_;
+  boot_ = std::make_unique<BootControl>(flash_, layout_, rtc_, options);
+  BootReport report = boot_->boot();
+  updater_ = std::make_unique<Updater>(flash_, layout_, *boot_);
+  updater_->set_verifier(verifier_.get());
+  return report;
+}
+
+RunningImage VirtualDevice::running_image() {
+  RunningImage out;
+  const BootState& s = boot_->state();
+  if (!s.has_active) return out;
+  out.size = s.active.size;
+  out.sha256 = hex(s.active.sha256, 32);
+  out.security_version = s.active.security_version;
+  crypto::Md5 md5;
+  host::Bytes head(std::min<uint32_t>(out.size, kAppDescriptorOffset + kAppDescriptorSize));
+  std::vector<uint8_t> chunk(kSectorSize);
+  for (uint32_t at = 0; at < out.size; at += kSectorSize) {
+    uint32_t n = std::min<uint32_t>(kSectorSize, out.size - at);
+    flash_.read(at, chunk.data(), n);
+    md5.update(chunk.data(), n);
+    if (at < head.size()) std::copy_n(chunk.begin(), std::min<size_t>(n, head.size() - at), head.begin() + at);
+  }
+  uint8_t digest[16];
+  md5.finish(digest);
+  out.md5 = hex(digest, 16);
+  AppDescriptor descriptor;
+  if (find_app_descriptor(head.data(), uint32_t(head.size()), &descriptor)) out.version = descriptor.version;
+  return out;
+}
+
+}  // namespace otakit::device

@@ -1,0 +1,74 @@
+// A virtual ESP8266: file-backed flash, RTC memory file, the core's boot path and Updater.
+// Everything it knows lives in those files, so a new process on the same flash file is a reboot.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/boot/boot_control.h"
+#include "core/crypto/signature_verifier.h"
+#include "core/flash/layout.h"
+#include "core/updater/updater.h"
+#include "device/device_files.h"
+#include "platform/posix/file_flash.h"
+#include "platform/posix/rtc_memory_file.h"
+#include "platform/posix/zlib_inflater.h"
+
+namespace otakit::device {
+
+struct DeviceConfig {
+  std::string flash_path;
+  std::string layout = "1M";
+  uint32_t max_trial_boots = 3;
+  std::string public_key_path;  // empty: the device accepts unsigned images
+  bool legacy_signatures = false;
+  uint32_t factory_size = 0;    // 0: a default-sized factory image
+  std::string factory_version = "1.0.0";
+};
+
+// What runs after a boot, as `otakit device` prints it and the state file records it.
+struct RunningImage {
+  uint32_t size = 0;
+  std::string md5;
+  std::string sha256;
+  std::string version;  // from the OTAKit descriptor; empty when the image has none
+  uint32_t security_version = 0;
+};
+
+class VirtualDevice {
+ public:
+  // Opens (or creates, with a factory image) the flash file. Throws std::runtime_error.
+  explicit VirtualDevice(const DeviceConfig& config);
+
+  // Runs the boot path. The report says what happened (upgrade, resume, rollback...).
+  BootReport boot();
+  RunningImage running_image();
+
+  const FlashLayout& layout() const { return layout_; }
+  const DeviceFiles& files() const { return files_; }
+  BootControl& boot_control() { return *boot_; }
+  Updater& updater() { return *updater_; }
+  posix::FileFlash& flash() { return flash_; }
+  bool created() const { return created_; }
+  uint32_t chip_id() const { return chip_id_; }
+  // A power cut: RTC memory is lost (the next boot will not see a pending eboot command).
+  void lose_power() { rtc_.power_loss(); }
+
+ private:
+  DeviceConfig config_;
+  const FlashLayout& layout_;
+  DeviceFiles files_;
+  posix::FileFlash flash_;
+  posix::RtcMemoryFile rtc_;
+  posix::ZlibInflater inflater_;
+  crypto::RsaPublicKey key_;
+  std::unique_ptr<crypto::RsaSha256Verifier> verifier_;
+  std::unique_ptr<BootControl> boot_;
+  std::unique_ptr<Updater> updater_;
+  bool created_ = false;
+  uint32_t chip_id_ = 0;
+};
+
+const FlashLayout& layout_or_throw(const std::string& name);
+
+}  // namespace otakit::device
