@@ -32,11 +32,19 @@ bool SwapScratch::step(RecordType type, uint32_t sector, BootState* state) {
   return journal_.append(type, uint16_t(sector), nullptr, 0, state);
 }
 
+uint32_t SwapScratch::scratch_for(const SwapPlan& plan, uint32_t sector) const {
+  uint32_t gap_start = plan.sectors * kSectorSize;  // end of the primary slot
+  if (plan.secondary <= gap_start) return scratch_;
+  uint32_t gap_sectors = (plan.secondary - gap_start) / kSectorSize;
+  return gap_start + (sector % gap_sectors) * kSectorSize;  // a pure function of the plan: resumes agree
+}
+
 SwapResult SwapScratch::run(BootState* state) {
   const SwapPlan plan = state->plan;
   for (uint32_t i = state->swap_sector; i < plan.sectors; ++i) {
     uint32_t primary = i * kSectorSize;
     uint32_t secondary = plan.secondary + i * kSectorSize;
+    uint32_t scratch = scratch_for(plan, i);
     SwapStep done = state->swap_sector == i ? state->swap_step : SwapStep::none;
     if (done == SwapStep::none) {
       bool equal = false;
@@ -45,7 +53,7 @@ SwapResult SwapScratch::run(BootState* state) {
         if (!step(RecordType::step_done, i, state)) return SwapResult::flash_error;
         continue;
       }
-      if (!copy_sector(primary, scratch_) || !step(RecordType::step_scratch, i, state))
+      if (!copy_sector(primary, scratch) || !step(RecordType::step_scratch, i, state))
         return SwapResult::flash_error;
       done = SwapStep::scratch_has_primary;
     }
@@ -54,7 +62,7 @@ SwapResult SwapScratch::run(BootState* state) {
         return SwapResult::flash_error;
       done = SwapStep::primary_has_secondary;
     }
-    if (!copy_sector(scratch_, secondary) || !step(RecordType::step_done, i, state))
+    if (!copy_sector(scratch, secondary) || !step(RecordType::step_done, i, state))
       return SwapResult::flash_error;
   }
   return SwapResult::done;

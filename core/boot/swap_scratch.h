@@ -1,5 +1,7 @@
 // Swap-with-scratch: exchanges the primary slot and a secondary area sector by sector through
-// one scratch sector, journaling each of the three copies so a power cut at any instant resumes.
+// a scratch sector, journaling each of the three copies so a power cut at any instant resumes.
+// The scratch rotates over the free sectors between the two areas (when there are any), so no
+// single sector takes one erase per swapped sector.
 #pragma once
 #include <stdint.h>
 
@@ -22,6 +24,7 @@ class SwapScratch {
   bool copy_sector(uint32_t from, uint32_t to);
   bool sectors_equal(uint32_t a, uint32_t b, bool* equal);
   bool step(RecordType type, uint32_t sector, BootState* state);
+  uint32_t scratch_for(const SwapPlan& plan, uint32_t sector) const;
 
   Flash& flash_;
   Journal& journal_;
