@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/command_failure.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/boot/boot_command.h"
@@ -122,13 +123,17 @@ void add_device_command(CLI::App& app, RunState& state) {
   CLI::App* st = cmd->add_subcommand("status", "Print what the device runs (from its state file)");
   st->add_option("--flash", *flash_only, "Flash file of the device")->required();
   st->add_flag("--json", *json, "JSON output");
-  st->callback([&state, flash_only, json] { state.exit_code = status(*flash_only, *json); });
+  st->callback([&state, flash_only, json] {
+    state.exit_code = run_reporting("device status", [&] { return status(*flash_only, *json); });
+  });
   for (const char* name : {"confirm", "reboot", "power-cycle"}) {
     std::string help = std::string("Ask the running device to ") +
                        (std::string(name) == "confirm" ? "confirm its trial image" : name);
     CLI::App* c = cmd->add_subcommand(name, help);
     c->add_option("--flash", *flash_only, "Flash file of the device")->required();
-    c->callback([&state, flash_only, n = std::string(name)] { state.exit_code = control(*flash_only, n); });
+    c->callback([&state, flash_only, n = std::string(name)] {
+      state.exit_code = run_reporting(("device " + n).c_str(), [&] { return control(*flash_only, n); });
+    });
   }
   CLI::App* sg = cmd->add_subcommand("stage", "Stage an image offline (as over serial); the next boot applies it");
   sg->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device")->required();
@@ -137,13 +142,13 @@ void add_device_command(CLI::App& app, RunState& state) {
   sg->add_option("--md5", o->stage_md5, "Expected MD5 of the image");
   sg->add_flag("--fs", o->stage_fs, "Filesystem image (written to the FS region)");
   sg->add_option("image", o->stage_file, "Image file")->required()->check(CLI::ExistingFile);
-  sg->callback([&state, o] { state.exit_code = stage(*o); });
+  sg->callback([&state, o] { state.exit_code = run_reporting("device stage", [&] { return stage(*o); }); });
 
   cmd->require_subcommand(0, 1);
   cmd->callback([cmd, &state, o] {
     if (!cmd->get_subcommands().empty()) return;
     if (o->runtime.device.flash_path.empty()) throw CLI::RequiredError("--flash");
-    state.exit_code = run(*o, state.argv);
+    state.exit_code = run_reporting("device", [&] { return run(*o, state.argv); });
   });
 }
 

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : otakit::cli::kExitUsage;
+  } catch (const std::exception& e) {  // commands report their own errors; this is the backstop
+    std::fprintf(stderr, "otakit: %s\n", e.what());
+    return otakit::cli::kExitFailure;
   }
   return state.exit_code;
 }

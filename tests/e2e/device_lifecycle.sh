@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The virtual device through its CLI: first boot creates the flash, an offline stage is swapped in
+# on the next run, the control socket confirms it, an unconfirmed image rolls back, a second
+# process on the same flash is refused, bad input is refused with the old image still running.
+set -euo pipefail
+otakit=$1
+dir=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+cd "$dir"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+field() { python3 -c "import json,sys; d=json.load(open('dev.flash.state.json')); print($1)"; }
+
+"$otakit" device --flash dev.flash --layout 1M --once >out.txt
+grep -q "created" out.txt || fail "first run should create the flash"
+[ "$(field "d['image']['version']")" = "1.0.0" ] || fail "factory version"
+
+"$otakit" mkimage --size 200001 --version 2.0.0 --seed 7 --out v2.bin 2>/dev/null
+"$otakit" device stage --flash dev.flash v2.bin >/dev/null
+"$otakit" device --flash dev.flash --once --no-confirm >/dev/null
+[ "$(field "d['boot']['action']")" = "upgraded" ] || fail "stage should be swapped in"
+[ "$(field "d['state']['phase']")" = "trial" ] || fail "new image should be on trial"
+
+# A running device confirms over its control socket; a second device process is refused.
+"$otakit" device --flash dev.flash --no-confirm >run.log 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -S dev.flash.sock ] && break; sleep 0.1; done
+[ -S dev.flash.sock ] || fail "control socket did not appear"
+if "$otakit" device --flash dev.flash --once 2>err.txt; then fail "second process should be refused"; fi
+grep -q "a device is running" err.txt || fail "lock error should say a device is running: $(cat err.txt)"
+"$otakit" device confirm --flash dev.flash >/dev/null
+"$otakit" device status --flash dev.flash --json | grep -q '"phase": "confirmed"' || fail "confirm via socket"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# An image that never gets confirmed is rolled back after three trial boots.
+"$otakit" mkimage --size 150001 --version 3.0.0 --seed 8 --out v3.bin 2>/dev/null
+"$otakit" device stage --flash dev.flash v3.bin >/dev/null
+for _ in 1 2 3; do "$otakit" device --flash dev.flash --once --no-confirm >/dev/null; done
+"$otakit" device --flash dev.flash --once --no-confirm >/dev/null
+[ "$(field "d['boot']['action']")" = "rolled back" ] || fail "unconfirmed image should roll back"
+[ "$(field "d['image']['version']")" = "2.0.0" ] || fail "rollback should restore 2.0.0"
+
+# Bad input: wrong magic, too large, wrong MD5. Each refused; 2.0.0 keeps running.
+head -c 5000 /dev/zero >zero.bin
+if "$otakit" device stage --flash dev.flash zero.bin 2>err.txt; then fail "zero image accepted"; fi
+grep -q "ERROR\[10\]: Magic byte is not 0xE9" err.txt || fail "magic error text: $(cat err.txt)"
+"$otakit" mkimage --size 700000 --out big.bin 2>/dev/null
+if "$otakit" device stage --flash dev.flash big.bin 2>err.txt; then fail "oversized image accepted"; fi
+grep -q "ERROR\[4\]: Not Enough Space: image needs 700416 bytes" err.txt || fail "space error: $(cat err.txt)"
+if "$otakit" device stage --flash dev.flash --md5 00000000000000000000000000000000 v3.bin 2>err.txt; then
+  fail "wrong MD5 accepted"
+fi
+grep -q "ERROR\[7\]: MD5 verification failed" err.txt || fail "md5 error: $(cat err.txt)"
+"$otakit" device --flash dev.flash --once >/dev/null
+[ "$(field "d['image']['version']")" = "2.0.0" ] || fail "old image must still run"
+echo "device lifecycle: ok"
