@@ -11,13 +11,15 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev libbearssl-dev
   googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
-  iproute2 python3 python3-zeroconf nodejs npm procps
+  iproute2 python3 python3-zeroconf procps
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node may come from another source (NodeSource ships npm inside its nodejs): check the commands.
+command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""

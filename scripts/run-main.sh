@@ -16,7 +16,6 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "1. Signing keys (RSA-2048) and two firmware images"
 "$otakit" keygen --out-private private.key --out-public public.key
-"$otakit" mkimage --size 262144 --version 1.0.0 --seed 1 --out factory.bin
 "$otakit" mkimage --size 300001 --version 2.0.0 --seed 2 --out firmware.bin
 
 step "2. Sign like signing.py, verify with the device-side verifier, inspect"

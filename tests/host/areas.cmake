@@ -1,1 +1,11 @@
 # One otakit_add_test per host area.
+otakit_add_test(test_host_signing SOURCES signing_test.cpp LIBS otakit_host)
+otakit_add_test(test_host_openssl_interop SOURCES openssl_interop_test.cpp LIBS otakit_host)
+target_compile_definitions(test_host_openssl_interop PRIVATE
+  OTAKIT_INTEROP_KEY_DIR="${CMAKE_CURRENT_BINARY_DIR}/interop-keys")
+otakit_add_test(test_host_image_builder SOURCES image_builder_test.cpp LIBS otakit_host)
+otakit_add_test(test_host_cli_signing SOURCES cli_signing_test.cpp LIBS otakit_core)
+add_dependencies(test_host_cli_signing otakit)
+otakit_add_test(test_host_espota SOURCES espota_responder_test.cpp espota_uploader_test.cpp
+                LIBS otakit_net otakit_platform_posix)
+otakit_add_test(test_host_mdns SOURCES mdns_net_test.cpp LIBS otakit_net)

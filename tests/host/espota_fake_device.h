@@ -1,0 +1,124 @@
+// A scripted espota device on a thread, for uploader tests: it accepts one invitation, connects
+// back and acks the way a given device would (one count per 1460-byte chunk like ArduinoOTA,
+// or several counts joined in one segment), then sends a chosen result or misbehaves.
+#pragma once
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "core/espota/invitation.h"
+#include "tests/host/espota_test_support.h"
+
+namespace otakit::test {
+
+struct FakeDeviceScript {
+  bool joined_acks = false;        // ack several reads in one send ("146014601460")
+  std::string result = "OK";       // sent 30 ms after the last ack (or with it, see below)
+  bool result_with_last_ack = false;
+  bool close_without_result = false;
+  uint32_t stall_after = 0;        // stop reading after this many bytes (0: never)
+  bool ok_early = false;           // says OK after the first read
+};
+
+class FakeDevice {
+ public:
+  explicit FakeDevice(FakeDeviceScript script) : script_(std::move(script)), fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    socklen_t len = sizeof(local);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+    port_ = ntohs(local.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~FakeDevice() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  uint32_t received() const { return received_; }
+  // Largest count of bytes that had arrived but were not acked yet, seen after each ack.
+  uint32_t max_unacked() const { return max_unacked_; }
+
+ private:
+  void run() {
+    char buffer[512];
+    sockaddr_in from{};
+    socklen_t from_len = sizeof(from);
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) return;
+    ssize_t n = ::recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    espota::Invitation invitation;
+    if (n <= 0 || espota::parse_invitation(reinterpret_cast<uint8_t*>(buffer), size_t(n), &invitation) != espota::InvitationError::ok)
+      return;
+    ::sendto(fd_, "OK", 2, 0, reinterpret_cast<sockaddr*>(&from), from_len);
+    int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in host = from;
+    host.sin_port = htons(invitation.port);
+    if (::connect(tcp, reinterpret_cast<sockaddr*>(&host), sizeof(host)) != 0) return (void)::close(tcp);
+    transfer(tcp, invitation.size);
+    ::close(tcp);
+  }
+
+  void transfer(int tcp, uint32_t size) {
+    std::string pending_acks;
+    uint32_t acked = 0;
+    int reads = 0;
+    char chunk[65536];
+    while (received_ < size && !stop_) {
+      if (script_.stall_after && received_ >= script_.stall_after) {
+        while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // connection stays open
+        return;
+      }
+      // ArduinoOTA takes what is there; "per chunk" mimics espota.py's peer: one 1460 piece per ack.
+      size_t want = script_.joined_acks ? sizeof(chunk) : std::min<size_t>(1460, size - received_);
+      pollfd p{tcp, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::recv(tcp, chunk, want, script_.joined_acks ? 0 : MSG_WAITALL);
+      if (n <= 0) return;
+      received_ += uint32_t(n);
+      // Give a sender that does not wait for acks the chance to show it (stop-and-wait check).
+      if (!script_.joined_acks) {
+        pollfd more{tcp, POLLIN, 0};
+        if (::poll(&more, 1, 3) > 0) {
+          ssize_t extra = ::recv(tcp, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_PEEK);
+          if (extra > 0 && received_ + uint32_t(extra) - acked > max_unacked_)
+            max_unacked_ = received_ + uint32_t(extra) - acked;
+        }
+      }
+      if (received_ - acked > max_unacked_) max_unacked_ = received_ - acked;
+      pending_acks += std::to_string(n);
+      acked = received_;
+      if (script_.ok_early) {
+        send_text(tcp, pending_acks + "OK");
+        return;
+      }
+      bool last = received_ >= size;
+      if (!script_.joined_acks || ++reads % 3 == 0 || last) {
+        if (last && script_.result_with_last_ack) pending_acks += script_.result;
+        send_text(tcp, pending_acks);
+        pending_acks.clear();
+      }
+    }
+    if (script_.close_without_result || script_.result_with_last_ack) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    send_text(tcp, script_.result);
+    read_for(tcp, 2000);  // until the uploader closes
+  }
+
+  static void send_text(int fd, const std::string& text) {
+    send_all(fd, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  }
+
+  FakeDeviceScript script_;
+  int fd_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> received_{0};
+  std::atomic<uint32_t> max_unacked_{0};
+  std::thread thread_;
+};
+
+}  // namespace otakit::test

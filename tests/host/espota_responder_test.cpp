@@ -1,0 +1,272 @@
+// The espota responder on real loopback sockets, feeding the real Updater on in-memory flash,
+// driven by a hand-played uploader: exact wire bytes, every failure path, and the old image
+// still running after each failure.
+#include <gtest/gtest.h>
+
+#include "core/espota/auth.h"
+#include "tests/host/espota_test_support.h"
+
+namespace otakit::test {
+namespace {
+
+using espota::OtaError;
+
+std::vector<uint8_t> new_image(uint32_t size = 20000) { return testing::make_image(size, 7); }
+
+// Plays espota.py: one 1460-byte chunk, then wait for the ack. Returns everything the device sent.
+std::string stop_and_wait(int fd, const std::vector<uint8_t>& image, size_t limit = SIZE_MAX) {
+  std::string replies;
+  for (size_t at = 0; at < image.size() && at < limit; at += 1460) {
+    size_t n = std::min<size_t>({1460, image.size() - at, limit - at});
+    send_all(fd, image.data() + at, n);
+    std::string ack = read_for(fd, 20);
+    while (ack.empty()) {
+      bool eof = false;
+      ack = read_for(fd, 2000, &eof);
+      if (eof || ack.empty()) return replies + ack;
+    }
+    replies += ack;
+  }
+  return replies;
+}
+
+std::string auth_reply_for(const std::string& challenge, const std::string& password) {
+  espota::Hex32 nonce, cnonce;
+  memcpy(nonce.text, challenge.data() + 5, 32);
+  memcpy(cnonce.text, "0f6f4c7a5c5e4f56b1aedb468e102040", 33);
+  espota::AuthReply reply;
+  reply.cnonce = cnonce;
+  reply.response = espota::auth_response(espota::password_hash(password.data(), password.size()), nonce, cnonce);
+  char out[80];
+  return std::string(out, espota::format_auth_reply(reply, out, sizeof(out)));
+}
+
+TEST(EspotaResponder, AnswersLikeArduinoOtaAndStagesTheImage) {
+  ResponderDevice device;
+  auto image = new_image();
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "OK");
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0) << "the device connects back to the invitation's port";
+  std::string acks = stop_and_wait(fd, image);
+  std::string expected;
+  for (size_t at = 0; at < image.size(); at += 1460) expected += std::to_string(std::min<size_t>(1460, image.size() - at));
+  EXPECT_EQ(acks, expected) << "one decimal count per chunk, no separators";
+  auto before = std::chrono::steady_clock::now();
+  bool eof = false;
+  std::string result = read_for(fd, 3000, &eof);
+  EXPECT_EQ(result, "OK");
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(30)) << "OK is kept apart from the last ack";
+  ::close(fd);
+  ASSERT_TRUE(wait_until([&] { return device.reboots == 1; }));
+  EXPECT_EQ(device.starts, 1);
+  EXPECT_EQ(device.ends, 1);
+  EXPECT_EQ(device.error_count, 0);
+  EXPECT_GE(device.progress_calls, 2);
+  EXPECT_TRUE(device.runs_after_reboot(image)) << "the boot path swaps the staged image in";
+}
+
+TEST(EspotaResponder, WrongPasswordKeepsTheOldImage) {
+  net::EspotaResponderOptions options;
+  options.password = "admin";
+  ResponderDevice device(options);
+  auto image = new_image();
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  std::string challenge = udp.receive();
+  ASSERT_EQ(challenge.size(), 37u);
+  udp.send_to(device.port, auth_reply_for(challenge, "wrong"));
+  EXPECT_EQ(udp.receive(), "Authentication Failed");
+  EXPECT_LT(listener.accept(300), 0) << "no connection after a wrong password";
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::auth);
+  EXPECT_EQ(device.starts, 0);
+  EXPECT_TRUE(device.runs_after_reboot(device.running));
+}
+
+TEST(EspotaResponder, PasswordHashAndDuplicatesFromNpmStyleClients) {
+  net::EspotaResponderOptions options;
+  options.password_hash = "21232F297A57A5A743894A0E4A801FC3";  // md5("admin"), uppercase on purpose
+  ResponderDevice device(options);
+  auto image = new_image();
+  RawUdp udp;
+  RawListener listener;
+  std::string inv = invitation(listener.port(), image.size(), md5_of(image));
+  inv.pop_back();  // npm esp-ota sends no newline
+  udp.send_to(device.port, inv);
+  udp.send_to(device.port, inv);
+  std::string first = udp.receive(), second = udp.receive();
+  ASSERT_EQ(first.size(), 37u);
+  EXPECT_EQ(first, second) << "a repeated invitation gets the same challenge";
+  std::string reply = auth_reply_for(first, "admin");
+  udp.send_to(device.port, reply);
+  udp.send_to(device.port, reply);
+  EXPECT_EQ(udp.receive(), "OK");
+  EXPECT_EQ(udp.receive(300), "") << "the duplicate reply gets no second OK";
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0);
+  stop_and_wait(fd, image);
+  EXPECT_EQ(read_for(fd, 3000), "OK");
+  ::close(fd);
+  ASSERT_TRUE(wait_until([&] { return device.ends == 1; }));
+  EXPECT_EQ(device.starts, 1);
+  EXPECT_TRUE(device.runs_after_reboot(image));
+}
+
+TEST(EspotaResponder, WrongMd5IsRejectedAfterTheTransfer) {
+  ResponderDevice device;
+  auto image = new_image();
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), "cc74f6752ba65a987165c65f9986040b"));
+  EXPECT_EQ(udp.receive(), "OK");
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0);
+  std::string acks = stop_and_wait(fd, image);
+  EXPECT_EQ(acks.find('E'), std::string::npos) << "the error never rides with an ack";
+  bool eof = false;
+  std::string result = read_for(fd, 3000, &eof);
+  EXPECT_EQ(result, "ERROR[7]: MD5 verification failed: expected: cc74f6752ba65a987165c65f9986040b, calculated: " +
+                        md5_of(image) + "\n");
+  EXPECT_TRUE(eof);
+  ::close(fd);
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::end);
+  EXPECT_EQ(device.ends, 0);
+  EXPECT_EQ(device.reboots, 0);
+  EXPECT_TRUE(device.runs_after_reboot(device.running));
+}
+
+TEST(EspotaResponder, ImageTooBigIsRefusedOverUdp) {
+  ResponderDevice device;
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), 600000, "da01546d8044c9e517147aa7a6e6b8f5"));
+  std::string reply = udp.receive();
+  EXPECT_EQ(reply.rfind("ERR: ERROR[4]: Not Enough Space", 0), 0u) << reply;
+  EXPECT_EQ(reply.back(), '\n');
+  EXPECT_LT(listener.accept(300), 0);
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::begin);
+  EXPECT_TRUE(device.runs_after_reboot(device.running));
+}
+
+TEST(EspotaResponder, UploaderClosingEarlyAbortsAndTheNextUploadWorks) {
+  ResponderDevice device;
+  auto image = new_image(8192);
+  {
+    RawUdp udp;
+    RawListener listener;
+    udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+    EXPECT_EQ(udp.receive(), "OK");
+    int fd = listener.accept();
+    ASSERT_GE(fd, 0);
+    stop_and_wait(fd, image, 3000);  // a size mismatch: 3000 of the 8192 announced bytes
+    ::close(fd);
+  }
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::receive);
+  EXPECT_EQ(device.last_error().second, "the uploader closed the connection after 3000 of 8192 bytes");
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "OK") << "the aborted update left nothing running";
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0);
+  stop_and_wait(fd, image);
+  EXPECT_EQ(read_for(fd, 3000), "OK");
+  ::close(fd);
+  EXPECT_TRUE(device.runs_after_reboot(image));
+}
+
+TEST(EspotaResponder, StalledUploaderTimesOut) {
+  net::EspotaResponderOptions options;
+  options.receive_timeout_ms = 300;
+  ResponderDevice device(options);
+  auto image = new_image(8192);
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "OK");
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0);
+  send_all(fd, image.data(), 3000);
+  bool eof = false;
+  std::string replies = read_for(fd, 3000, &eof);
+  EXPECT_EQ(replies, "3000ERROR[6]: Stream Read Timeout: no data for 300 ms after 3000 of 8192 bytes\n");
+  EXPECT_TRUE(eof) << "the device closes after telling why";
+  ::close(fd);
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::receive);
+  EXPECT_EQ(device.starts, 1);
+  EXPECT_TRUE(device.runs_after_reboot(device.running));
+}
+
+TEST(EspotaResponder, GarbageDatagramsGetNoAnswer) {
+  ResponderDevice device;
+  RawUdp udp;
+  const std::string garbage[] = {"", "hello", std::string(2000, 'A'), "0 1 1 short", "200 x y", "0 0 5 " + std::string(32, 'a'),
+                                 std::string("\x00\xff\x10", 3)};
+  for (const auto& g : garbage) udp.send_to(device.port, g);
+  EXPECT_EQ(udp.receive(300), "");
+  ASSERT_TRUE(wait_until([&] { return device.stats().datagrams == 7; }));
+  EXPECT_EQ(device.stats().dropped, 7u);
+  RawListener listener;
+  auto image = new_image();
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "OK");
+}
+
+TEST(EspotaResponder, SecondUploaderIsToldTheDeviceIsBusyAndFloodsDoNotHurt) {
+  ResponderDevice device;
+  auto image = new_image(60000);
+  RawUdp first;
+  RawListener listener;
+  first.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(first.receive(), "OK");
+  int fd = listener.accept();
+  ASSERT_GE(fd, 0);
+  RawUdp second;
+  second.send_to(device.port, invitation(40000, 1000, md5_of(image)));
+  EXPECT_EQ(second.receive(), "ERR: ERROR[15]: Update already running\n");
+
+  // A flood while the transfer runs: valid invitations and junk from another socket.
+  RawUdp flood;
+  for (int i = 0; i < 1000; ++i) {
+    flood.send_to(device.port, invitation(40001, 1000 + i, md5_of(image)));
+    flood.send_to(device.port, "junk " + std::to_string(i));
+  }
+  stop_and_wait(fd, image);
+  EXPECT_EQ(read_for(fd, 3000), "OK");
+  ::close(fd);
+  int busy_replies = 0;
+  while (flood.receive(50) == "ERR: ERROR[15]: Update already running\n") ++busy_replies;
+  EXPECT_LE(busy_replies, 30) << "busy answers are rate-limited";
+  ASSERT_TRUE(wait_until([&] { return device.ends == 1; }));
+  EXPECT_EQ(device.starts, 1);
+  EXPECT_TRUE(device.runs_after_reboot(image));
+}
+
+TEST(EspotaResponder, ConnectBackFailureIsReportedOnce) {
+  ResponderDevice device;
+  auto image = new_image();
+  uint16_t closed_port;
+  {
+    RawListener gone;
+    closed_port = gone.port();
+  }
+  RawUdp udp;
+  udp.send_to(device.port, invitation(closed_port, image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "OK");
+  ASSERT_TRUE(wait_until([&] { return device.error_count == 1; }));
+  EXPECT_EQ(device.last_error().first, OtaError::connect);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(device.error_count, 1) << "no END error after a connect error (the original raised both)";
+  EXPECT_TRUE(device.runs_after_reboot(device.running));
+}
+
+}  // namespace
+}  // namespace otakit::test

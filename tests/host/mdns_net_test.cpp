@@ -1,0 +1,164 @@
+// MdnsAdvertiser and MdnsDiscovery over real sockets, each test in a private network namespace
+// (only lo, made multicast-capable), plus the interface errors and `otakit discover`'s exit codes.
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "net/mdns_discovery.h"
+#include "net/mdns_service.h"
+#include "net/mdns_socket.h"
+
+namespace otakit::net {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Moves this test process into a new network namespace whose lo is up (and multicast-capable if
+// asked). Returns an empty string on success, else why it was not possible.
+std::string enter_private_network(bool multicast) {
+  if (unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + strerror(errno);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  std::string error;
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) error = std::string("SIOCGIFFLAGS: ") + strerror(errno);
+  request.ifr_flags = short(request.ifr_flags | IFF_UP);
+  request.ifr_flags = short(multicast ? request.ifr_flags | IFF_MULTICAST : request.ifr_flags & ~IFF_MULTICAST);
+  if (error.empty() && ioctl(fd, SIOCSIFFLAGS, &request) != 0) error = std::string("SIOCSIFFLAGS: ") + strerror(errno);
+  close(fd);
+  return error;
+}
+
+class PrivateNetwork : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = enter_private_network(true);
+    if (!why.empty()) GTEST_SKIP() << "needs root to create a network namespace (" << why << ")";
+  }
+
+  // Runs the io_context for at most `limit` (every test is bounded in time).
+  void run_for(milliseconds limit) {
+    boost::asio::steady_timer watchdog(io, limit);
+    watchdog.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) io.stop();
+    });
+    io.run();
+    io.restart();
+  }
+
+  boost::asio::io_context io;
+};
+
+TEST_F(PrivateNetwork, DiscoveryFindsTheAdvertiserWithItsTxt) {
+  MdnsAdvertiser advertiser(io, {"127.0.0.1", "esp8266-abc123", 8266, "nodemcuv2", true});
+  advertiser.start();
+  MdnsDiscovery discovery(io, {"127.0.0.1", milliseconds(2500), 16});
+  DiscoveryResult result;
+  bool done = false;
+  discovery.start([&](DiscoveryResult r) {
+    result = std::move(r);
+    done = true;
+    io.stop();
+  });
+  run_for(milliseconds(10000));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(result.interface_name, "lo");
+  ASSERT_EQ(result.devices.size(), 1u);
+  const DiscoveredDevice& d = result.devices[0];
+  EXPECT_EQ(d.name, "esp8266-abc123");
+  EXPECT_EQ(d.hostname, "esp8266-abc123.local");
+  EXPECT_EQ(d.address, "127.0.0.1");
+  EXPECT_EQ(d.port, 8266);
+  EXPECT_EQ(d.board, "nodemcuv2");
+  EXPECT_EQ(d.auth, std::optional<bool>(true));
+  using Entry = std::pair<std::string, std::string>;
+  EXPECT_EQ(d.txt, (std::vector<Entry>{{"auth_upload", "yes"}, {"board", "nodemcuv2"}, {"ssh_upload", "no"},
+                                       {"tcp_check", "no"}}));
+  EXPECT_TRUE(advertiser.announced());
+}
+
+TEST_F(PrivateNetwork, LateComerWithTheSameNameRenamesItself) {
+  MdnsAdvertiser first(io, {"127.0.0.1", "twin", 8266, "generic", false});
+  first.start();
+  run_for(milliseconds(1500));  // the first one has probed and announced
+  ASSERT_TRUE(first.announced());
+  MdnsAdvertiser second(io, {"127.0.0.2", "twin", 8267, "generic", false});
+  second.start();
+  run_for(milliseconds(3000));  // defended probe, rename, three new probes, first announcement
+  EXPECT_EQ(first.hostname(), "twin");
+  EXPECT_EQ(second.hostname(), "twin-2");
+  EXPECT_TRUE(second.announced());
+
+  DiscoveryResult result;
+  MdnsDiscovery discovery(io, {"127.0.0.1", milliseconds(1500), 16});
+  discovery.start([&](DiscoveryResult r) {
+    result = std::move(r);
+    io.stop();
+  });
+  run_for(milliseconds(10000));
+  ASSERT_EQ(result.devices.size(), 2u);
+  EXPECT_EQ(result.devices[0].name, "twin");
+  EXPECT_EQ(result.devices[0].address, "127.0.0.1");
+  EXPECT_EQ(result.devices[1].name, "twin-2");
+  EXPECT_EQ(result.devices[1].address, "127.0.0.2");
+  EXPECT_EQ(result.devices[1].port, 8267);
+}
+
+TEST_F(PrivateNetwork, BadHostnameIsRefusedAtStart) {
+  MdnsAdvertiser advertiser(io, {"127.0.0.1", "two.labels", 8266, "generic", false});
+  try {
+    advertiser.start();
+    FAIL() << "a dotted hostname must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("one DNS label"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MulticastInterface, LoopbackWithoutMulticastIsRefusedWithAHint) {
+  std::string why = enter_private_network(false);
+  if (!why.empty()) GTEST_SKIP() << "needs root to create a network namespace (" << why << ")";
+  try {
+    find_multicast_interface("127.0.0.1");
+    FAIL() << "lo without the MULTICAST flag must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ip link set lo multicast on"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MulticastInterface, UnknownAndMalformedAddressesAreRefused) {
+  EXPECT_THROW(find_multicast_interface("not-an-address"), std::runtime_error);
+  try {
+    find_multicast_interface("203.0.113.77");  // TEST-NET-3: on no interface here
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no network interface has address 203.0.113.77"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1 (lo)"), std::string::npos) << "lists the choices: " << e.what();
+  }
+}
+
+TEST(DiscoverCommand, BadInterfaceAddressExitsWithUsageCode) {
+  std::string command = std::string(OTAKIT_BINARY) + " discover --interface-address 203.0.113.77 --timeout 0.2 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 256> chunk;
+  while (fgets(chunk.data(), int(chunk.size()), pipe)) output += chunk.data();
+  int status = pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
+  EXPECT_NE(output.find("otakit discover: no network interface has address 203.0.113.77"), std::string::npos)
+      << output;
+}
+
+}  // namespace
+}  // namespace otakit::net
