@@ -115,6 +115,17 @@ TEST_F(PrivateNetwork, LateComerWithTheSameNameRenamesItself) {
   EXPECT_EQ(result.devices[1].port, 8267);
 }
 
+TEST_F(PrivateNetwork, InterfaceIsChosenByAddressSubnetOrDefault) {
+  MulticastInterface exact = find_multicast_interface("127.0.0.1");
+  EXPECT_EQ(exact.name, "lo");
+  MulticastInterface in_subnet = find_multicast_interface("127.0.0.7");
+  EXPECT_EQ(in_subnet.name, "lo");
+  EXPECT_EQ(in_subnet.address.to_string(), "127.0.0.7") << "packets come from the device's own address";
+  MulticastInterface any = choose_multicast_interface("0.0.0.0");
+  EXPECT_EQ(any.name, "lo") << "only lo can multicast in this namespace";
+  EXPECT_EQ(any.address.to_string(), "127.0.0.1");
+}
+
 TEST_F(PrivateNetwork, BadHostnameIsRefusedAtStart) {
   MdnsAdvertiser advertiser(io, {"127.0.0.1", "two.labels", 8266, "generic", false});
   try {

@@ -1,0 +1,428 @@
+#include "core/mdns/mdns_responder.h"
+
+#include <string.h>
+
+#include "core/util/text.h"
+
+namespace otakit::mdns {
+namespace {
+
+constexpr uint16_t bit(uint8_t id) { return uint16_t(1u << id); }
+
+// Wrap-safe "now is at or after due" for a free-running 32-bit millisecond clock.
+bool time_reached(uint32_t now_ms, uint32_t due_ms) { return int32_t(now_ms - due_ms) >= 0; }
+
+// Copies a single DNS label given as text; 0 if it is empty, too long or holds a dot.
+size_t copy_label(char* out, const char* text) {
+  if (text == nullptr) return 0;
+  size_t len = strlen(text);
+  if (len == 0 || len > kMaxLabelLength || memchr(text, '.', len) != nullptr) return 0;
+  memcpy(out, text, len + 1);
+  return len;
+}
+
+bool append_labels(DnsName& name, const char* const* labels, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (!name.append_label(labels[i])) return false;
+  }
+  return true;
+}
+
+// Signed byte-wise comparison of two byte strings, shorter-is-smaller (RFC 6762 §8.2).
+int compare_bytes(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len) {
+  size_t n = a_len < b_len ? a_len : b_len;
+  int c = memcmp(a, b, n);
+  if (c != 0) return c < 0 ? -1 : 1;
+  return a_len == b_len ? 0 : (a_len < b_len ? -1 : 1);
+}
+
+}  // namespace
+
+const char* describe(ConfigError error) {
+  switch (error) {
+    case ConfigError::ok: return "ok";
+    case ConfigError::bad_hostname: return "hostname must be one DNS label of 1-63 bytes without dots";
+    case ConfigError::bad_service: return "service and protocol must be labels of 1-63 bytes";
+    case ConfigError::bad_txt_entry: return "TXT entry needs a non-empty key without '=' and at most 255 bytes";
+    case ConfigError::txt_too_long: return "TXT entries exceed the responder's TXT buffer";
+  }
+  return "unknown configuration error";
+}
+
+ConfigError Responder::configure(const ServiceDescription& description) {
+  state_ = ResponderState::idle;
+  if (copy_label(base_hostname_, description.hostname) == 0) return ConfigError::bad_hostname;
+  if (copy_label(service_, description.service) == 0 || copy_label(protocol_, description.protocol) == 0)
+    return ConfigError::bad_service;
+  if (description.txt_count > 0 && description.txt == nullptr) return ConfigError::bad_txt_entry;
+  size_t len = 0;
+  for (size_t i = 0; i < description.txt_count; ++i) {
+    const TxtEntry& entry = description.txt[i];
+    size_t key_len = entry.key ? strlen(entry.key) : 0;
+    size_t value_len = entry.value ? strlen(entry.value) : 0;
+    if (key_len == 0 || memchr(entry.key, '=', key_len) != nullptr || key_len + 1 + value_len > 255)
+      return ConfigError::bad_txt_entry;
+    if (len + 1 + key_len + 1 + value_len > kMaxTxtBytes) return ConfigError::txt_too_long;
+    txt_[len++] = uint8_t(key_len + 1 + value_len);
+    memcpy(txt_ + len, entry.key, key_len);
+    txt_[len + key_len] = '=';
+    if (value_len) memcpy(txt_ + len + key_len + 1, entry.value, value_len);
+    len += key_len + 1 + value_len;
+  }
+  if (len == 0) txt_[len++] = 0;  // RFC 6763 §6.1: an empty TXT record is one empty string
+  txt_len_ = len;
+  memcpy(ipv4_, description.ipv4, 4);
+  port_ = description.port;
+  memcpy(hostname_, base_hostname_, sizeof(hostname_));
+  conflicts_ = 0;
+  return build_names() ? ConfigError::ok : ConfigError::bad_hostname;
+}
+
+bool Responder::build_names() {
+  const char* const services[] = {"_services", "_dns-sd", "_udp", "local"};
+  const char* const service[] = {service_, protocol_, "local"};
+  const char* const instance[] = {hostname_, service_, protocol_, "local"};
+  const char* const host[] = {hostname_, "local"};
+  host_name_.clear();
+  services_name_.clear();
+  service_name_.clear();
+  instance_name_.clear();
+  reverse_name_.clear();
+  if (!append_labels(host_name_, host, 2) || !append_labels(services_name_, services, 4) ||
+      !append_labels(service_name_, service, 3) || !append_labels(instance_name_, instance, 4))
+    return false;
+  for (int i = 3; i >= 0; --i) {
+    char octet[4];
+    TextBuilder(octet, sizeof(octet)).add_u32(ipv4_[i]);
+    reverse_name_.append_label(octet);
+  }
+  return reverse_name_.append_label("in-addr") && reverse_name_.append_label("arpa");
+}
+
+uint32_t Responder::ttl_of(RecordId id) const {
+  return (id == host_a || id == host_reverse || id == host_nsec) ? kHostTtl : kServiceTtl;
+}
+
+bool Responder::write_record(MessageWriter& w, RecordId id, Section section, TtlMode mode, bool flush_allowed) const {
+  uint32_t ttl = ttl_of(id);
+  if (mode == TtlMode::goodbye) ttl = 0;
+  if (mode == TtlMode::legacy && ttl > kLegacyTtl) ttl = kLegacyTtl;
+  bool shared = id == services_ptr || id == service_ptr;
+  // Cache-flush marks records this host owns alone; legacy resolvers must not see the bit (§6.7, §10.2).
+  uint16_t rclass = uint16_t(kClassIn | (!shared && flush_allowed && mode != TtlMode::legacy ? kClassTopBit : 0));
+  bool ok = false;
+  switch (id) {
+    case host_a:
+      ok = w.begin_record(section, host_name_, kTypeA, rclass, ttl) && w.put_bytes(ipv4_, 4);
+      break;
+    case host_reverse:
+      ok = w.begin_record(section, reverse_name_, kTypePtr, rclass, ttl) && w.put_name(host_name_);
+      break;
+    case host_nsec:  // next name = own name, window 0, one bitmap byte: A (type 1)
+      ok = w.begin_record(section, host_name_, kTypeNsec, rclass, ttl) && w.put_name_uncompressed(host_name_) &&
+           w.put_bytes("\x00\x01\x40", 3);
+      break;
+    case services_ptr:
+      ok = w.begin_record(section, services_name_, kTypePtr, rclass, ttl) && w.put_name(service_name_);
+      break;
+    case service_ptr:
+      ok = w.begin_record(section, service_name_, kTypePtr, rclass, ttl) && w.put_name(instance_name_);
+      break;
+    case instance_srv:
+      ok = w.begin_record(section, instance_name_, kTypeSrv, rclass, ttl) && w.put_u16(0) && w.put_u16(0) &&
+           w.put_u16(port_) && w.put_name(host_name_);
+      break;
+    case instance_txt:
+      ok = w.begin_record(section, instance_name_, kTypeTxt, rclass, ttl) && w.put_bytes(txt_, txt_len_);
+      break;
+    case instance_nsec:  // window 0, five bitmap bytes: TXT (16) and SRV (33)
+      ok = w.begin_record(section, instance_name_, kTypeNsec, rclass, ttl) &&
+           w.put_name_uncompressed(instance_name_) && w.put_bytes("\x00\x05\x00\x00\x80\x00\x40", 7);
+      break;
+    case kRecordCount:
+      break;
+  }
+  return ok && w.end_record();
+}
+
+size_t Responder::build_probe(uint8_t* out, size_t capacity) const {
+  // One probe for both names (§8.1): ANY questions asking for unicast replies, and the
+  // records we intend to own in the authority section for simultaneous-probe tie-breaking.
+  MessageWriter w(out, capacity, 0, 0);
+  w.add_question(host_name_, kTypeAny, kClassIn | kClassTopBit);
+  w.add_question(instance_name_, kTypeAny, kClassIn | kClassTopBit);
+  write_record(w, host_a, Section::authority, TtlMode::normal, false);
+  write_record(w, instance_srv, Section::authority, TtlMode::normal, false);
+  write_record(w, instance_txt, Section::authority, TtlMode::normal, false);
+  return w.finish();
+}
+
+size_t Responder::build_announcement(uint8_t* out, size_t capacity, TtlMode mode) const {
+  MessageWriter w(out, capacity, 0, kFlagResponse | kFlagAuthoritative);
+  const RecordId order[] = {host_a, host_reverse, services_ptr, service_ptr, instance_srv, instance_txt};
+  for (RecordId id : order) write_record(w, id, Section::answer, mode, true);
+  return w.finish();
+}
+
+void Responder::start(uint32_t now_ms, uint32_t first_probe_delay_ms) {
+  memcpy(hostname_, base_hostname_, sizeof(hostname_));
+  conflicts_ = 0;
+  build_names();
+  restart_probing(now_ms, first_probe_delay_ms);
+}
+
+void Responder::restart_probing(uint32_t now_ms, uint32_t delay_ms) {
+  state_ = ResponderState::probing;
+  probes_sent_ = 0;
+  announcements_sent_ = 0;
+  due_ms_ = now_ms + delay_ms;
+  memset(multicast_once_, 0, sizeof(multicast_once_));
+}
+
+void Responder::rename_after_conflict(uint32_t now_ms) {
+  ++conflicts_;
+  char suffix[12];
+  TextBuilder suffix_text(suffix, sizeof(suffix));
+  suffix_text.add_char('-').add_u32(conflicts_ + 1);
+  size_t base_len = strlen(base_hostname_);
+  if (base_len + suffix_text.size() > kMaxLabelLength) base_len = kMaxLabelLength - suffix_text.size();
+  TextBuilder(hostname_, sizeof(hostname_)).add(base_hostname_, base_len).add(suffix);
+  build_names();
+  // §8.1 wants a host with 15 conflicts within ten seconds to wait 5 s between probe runs;
+  // counting every conflict since start() is stricter and needs no extra clock state.
+  restart_probing(now_ms, conflicts_ > 15 ? 5000 : 0);
+}
+
+size_t Responder::on_timer(uint32_t now_ms, uint8_t* out, size_t capacity) {
+  if (!timer_pending() || !time_reached(now_ms, due_ms_)) return 0;
+  if (state_ == ResponderState::probing) {
+    if (probes_sent_ < kProbeCount) {
+      ++probes_sent_;
+      due_ms_ = now_ms + kProbeIntervalMs;
+      return build_probe(out, capacity);
+    }
+    state_ = ResponderState::announcing;  // no conflict within 250 ms of the last probe
+  }
+  size_t len = build_announcement(out, capacity, TtlMode::normal);
+  for (uint8_t id = 0; id < kRecordCount; ++id) {
+    if (id == host_nsec || id == instance_nsec) continue;
+    multicast_once_[id] = true;
+    last_multicast_ms_[id] = now_ms;
+  }
+  ++announcements_sent_;
+  if (announcements_sent_ >= kAnnounceCount) {
+    state_ = ResponderState::running;
+  } else {
+    due_ms_ = now_ms + (1000u << (announcements_sent_ - 1));
+  }
+  return len;
+}
+
+size_t Responder::goodbye(uint8_t* out, size_t capacity) {
+  bool announced = state_ == ResponderState::announcing || state_ == ResponderState::running;
+  size_t len = announced ? build_announcement(out, capacity, TtlMode::goodbye) : 0;
+  state_ = ResponderState::stopped;
+  return len;
+}
+
+uint16_t Responder::records_for(const Question& q) const {
+  bool any = q.type == kTypeAny;
+  if (q.name.equals(services_name_)) return (any || q.type == kTypePtr) ? bit(services_ptr) : 0;
+  if (q.name.equals(service_name_)) return (any || q.type == kTypePtr) ? bit(service_ptr) : 0;
+  if (q.name.equals(reverse_name_)) return (any || q.type == kTypePtr) ? bit(host_reverse) : 0;
+  if (q.name.equals(instance_name_)) {
+    if (any) return bit(instance_srv) | bit(instance_txt);
+    if (q.type == kTypeSrv) return bit(instance_srv);
+    if (q.type == kTypeTxt) return bit(instance_txt);
+    return bit(instance_nsec);  // we own the name but not this type: say so (§6.1)
+  }
+  if (q.name.equals(host_name_)) return (any || q.type == kTypeA) ? bit(host_a) : bit(host_nsec);
+  return 0;
+}
+
+uint16_t Responder::additionals_for(uint16_t answers) const {
+  // RFC 6763 §12: a PTR answer carries SRV, TXT and address; an SRV answer carries the address.
+  uint16_t extra = 0;
+  if (answers & bit(service_ptr)) extra |= bit(instance_srv) | bit(instance_txt) | bit(host_a);
+  if (answers & bit(instance_srv)) extra |= bit(host_a);
+  if ((answers | extra) & bit(host_a)) extra |= bit(host_nsec);
+  return uint16_t(extra & ~answers);
+}
+
+bool Responder::matches_our_record(const MessageReader& reader, const Record& record, RecordId& id) const {
+  if (record.rclass != kClassIn) return false;
+  if (record.type == kTypeA && record.name.equals(host_name_)) {
+    uint8_t address[4];
+    id = host_a;
+    return reader.read_a(record, address) == ParseError::ok && memcmp(address, ipv4_, 4) == 0;
+  }
+  if (record.type == kTypePtr) {
+    DnsName target;
+    if (reader.read_ptr(record, target) != ParseError::ok) return false;
+    id = services_ptr;
+    if (record.name.equals(services_name_) && target.equals(service_name_)) return true;
+    id = service_ptr;
+    if (record.name.equals(service_name_) && target.equals(instance_name_)) return true;
+    id = host_reverse;
+    return record.name.equals(reverse_name_) && target.equals(host_name_);
+  }
+  if (!record.name.equals(instance_name_)) return false;
+  if (record.type == kTypeSrv) {
+    SrvData srv;
+    id = instance_srv;
+    return reader.read_srv(record, srv) == ParseError::ok && srv.priority == 0 && srv.weight == 0 &&
+           srv.port == port_ && srv.target.equals(host_name_);
+  }
+  if (record.type == kTypeTxt) {
+    id = instance_txt;
+    return record.rdata_length == txt_len_ && memcmp(reader.rdata(record), txt_, txt_len_) == 0;
+  }
+  return false;
+}
+
+bool Responder::conflicts_with_us(const MessageReader& reader, const Record& record) const {
+  // Another responder claims one of our unique records with other data. Goodbyes (TTL 0) and
+  // types we do not own are no claim; our own looped-back packets carry identical data.
+  if (record.rclass != kClassIn || record.ttl == 0) return false;
+  bool ours = (record.type == kTypeA && record.name.equals(host_name_)) ||
+              ((record.type == kTypeSrv || record.type == kTypeTxt) && record.name.equals(instance_name_));
+  RecordId id;
+  return ours && !matches_our_record(reader, record, id);
+}
+
+int Responder::compare_probe(const MessageReader& reader, const Record& record) const {
+  // Simultaneous-probe tie-break (§8.2), reduced to the record that decides it in practice:
+  // our A record for the host name, our SRV record for the instance name. >0: the other host wins.
+  if (record.section != Section::authority) return 0;
+  if (record.name.equals(host_name_)) {
+    if (record.rclass != kClassIn) return record.rclass > kClassIn ? 1 : -1;
+    if (record.type != kTypeA) return record.type > kTypeA ? 1 : -1;
+    return compare_bytes(reader.rdata(record), record.rdata_length, ipv4_, 4);
+  }
+  if (record.name.equals(instance_name_) && record.type == kTypeSrv && record.rclass == kClassIn) {
+    SrvData srv;
+    if (reader.read_srv(record, srv) != ParseError::ok) return 0;
+    uint8_t theirs[6 + kMaxNameLength];
+    uint8_t ours[6 + kMaxNameLength];
+    const uint16_t their_fields[3] = {srv.priority, srv.weight, srv.port};
+    const uint16_t our_fields[3] = {0, 0, port_};
+    for (size_t i = 0; i < 3; ++i) {
+      theirs[2 * i] = uint8_t(their_fields[i] >> 8);
+      theirs[2 * i + 1] = uint8_t(their_fields[i]);
+      ours[2 * i] = uint8_t(our_fields[i] >> 8);
+      ours[2 * i + 1] = uint8_t(our_fields[i]);
+    }
+    memcpy(theirs + 6, srv.target.wire(), srv.target.wire_length());
+    memcpy(ours + 6, host_name_.wire(), host_name_.wire_length());
+    return compare_bytes(theirs, 6 + srv.target.wire_length(), ours, 6 + host_name_.wire_length());
+  }
+  return 0;
+}
+
+Reply Responder::on_packet(const uint8_t* data, size_t len, uint16_t source_port, uint32_t now_ms, uint8_t* out,
+                           size_t capacity) {
+  if (state_ == ResponderState::idle || state_ == ResponderState::stopped) return {};
+  MessageReader reader;
+  if (reader.open(data, len) != ParseError::ok) return {};
+  const Header& header = reader.header();
+  if (header.opcode() != 0 || header.rcode() != 0) return {};  // §18.3, §18.11: ignore such messages
+  Record record;
+  if (header.is_response()) {
+    if (source_port != kMdnsPort) return {};  // §11: responses from other ports are not mDNS
+    while (reader.read_record(record) == ParseError::ok) {
+      if (conflicts_with_us(reader, record)) {
+        rename_after_conflict(now_ms);
+        return {};
+      }
+    }
+    return {};
+  }
+  if (state_ == ResponderState::probing) {
+    while (reader.read_record(record) == ParseError::ok) {
+      int order = compare_probe(reader, record);
+      if (order > 0) {  // lost the tie-break: wait a second and probe again (§8.2)
+        restart_probing(now_ms, 1000);
+        return {};
+      }
+      if (order < 0) return {};
+    }
+    return {};
+  }
+  return answer_query(reader, data, len, source_port, now_ms, out, capacity);
+}
+
+Reply Responder::answer_query(MessageReader& reader, const uint8_t* data, size_t len, uint16_t source_port,
+                              uint32_t now_ms, uint8_t* out, size_t capacity) {
+  uint16_t answers = 0;
+  bool all_unicast = true;
+  Question question;
+  ParseError error;
+  while ((error = reader.read_question(question)) == ParseError::ok) {
+    if (question.qclass != kClassIn && question.qclass != kClassAny) continue;
+    uint16_t records = records_for(question);
+    answers |= records;
+    if (records != 0 && !question.unicast_response) all_unicast = false;
+  }
+  if (error != ParseError::end_of_section || answers == 0) return {};
+
+  // Known-answer suppression (§7.1): skip what the querier holds with at least half its TTL left.
+  Record record;
+  while ((error = reader.read_record(record)) == ParseError::ok) {
+    RecordId id;
+    if (record.section == Section::answer && matches_our_record(reader, record, id) && record.ttl >= ttl_of(id) / 2)
+      answers = uint16_t(answers & ~bit(id));
+  }
+  if (error != ParseError::end_of_section || answers == 0) return {};
+
+  bool legacy = source_port != kMdnsPort;
+  bool probe = reader.header().authority_count > 0;
+  bool unicast = legacy;
+  // A probe is always defended by multicast: every host on the link must see the name is taken,
+  // and a unicast reply to port 5353 reaches only one of the sockets sharing it on the prober's host.
+  if (!legacy && !probe && all_unicast) {
+    // §5.4: answer QU by unicast only if the records were multicast within a quarter TTL.
+    unicast = true;
+    for (uint8_t id = 0; id < kRecordCount; ++id) {
+      bool recent = multicast_once_[id] && now_ms - last_multicast_ms_[id] < ttl_of(RecordId(id)) * 250;
+      if ((answers & bit(id)) && !recent) unicast = false;
+    }
+  }
+  if (!unicast) {
+    // §6: multicast a record at most once per second (every 250 ms when defending against a probe).
+    uint32_t min_gap_ms = probe ? 250 : 1000;
+    for (uint8_t id = 0; id < kRecordCount; ++id) {
+      if ((answers & bit(id)) && multicast_once_[id] && now_ms - last_multicast_ms_[id] < min_gap_ms)
+        answers = uint16_t(answers & ~bit(id));
+    }
+    if (answers == 0) return {};
+  }
+  uint16_t additionals = additionals_for(answers);
+
+  MessageWriter w(out, capacity, legacy ? reader.header().id : 0, kFlagResponse | kFlagAuthoritative);
+  if (legacy) {  // §6.7: a legacy resolver needs its ID and its questions repeated
+    MessageReader again;
+    again.open(data, len);
+    while (again.read_question(question) == ParseError::ok)
+      w.add_question(question.name, question.type, question.qclass);
+  }
+  TtlMode mode = legacy ? TtlMode::legacy : TtlMode::normal;
+  for (uint8_t id = 0; id < kRecordCount; ++id) {
+    if (answers & bit(id)) write_record(w, RecordId(id), Section::answer, mode, true);
+  }
+  for (uint8_t id = 0; id < kRecordCount; ++id) {
+    if (additionals & bit(id)) write_record(w, RecordId(id), Section::additional, mode, true);
+  }
+  size_t length = w.finish();
+  if (length == 0) return {};
+  if (!unicast) {
+    for (uint8_t id = 0; id < kRecordCount; ++id) {
+      if ((answers | additionals) & bit(id)) {
+        multicast_once_[id] = true;
+        last_multicast_ms_[id] = now_ms;
+      }
+    }
+  }
+  return {length, unicast};
+}
+
+}  // namespace otakit::mdns

@@ -1,0 +1,56 @@
+// The device side of mDNS: advertises an espota endpoint as a real ESP8266 does (ArduinoOTA +
+// LEAmDNS: `_arduino._tcp`, instance = hostname, TXT tcp_check/ssh_upload/board/auth_upload) and
+// answers A queries for HOST.local, on one interface, driven by an io_context.
+//
+// Use from the virtual device (one io_context, one advertiser per device):
+//
+//   otakit::net::MdnsAdvertiser mdns(io, {"127.0.0.1", "esp8266-ee1337", 8266, "generic", true});
+//   mdns.start();   // throws std::runtime_error / std::system_error (bad address, port 5353 busy...)
+//   io.run();       // probes 3 x 250 ms, announces at 0, 1, 3 s, then answers queries
+//   mdns.stop();    // multicasts the goodbye (TTL 0) and closes; the destructor does it too
+//
+// interface_address is the device's IPv4 address: it picks the interface (the one holding that
+// address, or whose subnet holds it, so 127.0.0.N selects lo), is the source of every packet and is
+// the address in the A record. "" or "0.0.0.0" means the default interface and its address (the
+// first one up and multicast-capable, non-loopback preferred): still exactly one interface.
+// Several advertisers can share a host and interface (SO_REUSEADDR); give each its own hostname.
+// If another host already owns the name, the advertiser renames itself "<hostname>-2", "-3", ...
+// as RFC 6762 §9 asks; hostname() tells the current name.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace otakit::net {
+
+struct MdnsAdvertiserConfig {
+  std::string interface_address;  // the device's IPv4 address (see above)
+  std::string hostname;           // one DNS label, e.g. "esp8266-ee1337"; also the service instance name
+  uint16_t port = 8266;           // the espota UDP port, put in the SRV record
+  std::string board = "generic";  // TXT board= (ARDUINO_BOARD_ID, e.g. nodemcuv2)
+  bool auth = false;              // TXT auth_upload=yes when the device wants a password
+};
+
+class MdnsAdvertiser {
+ public:
+  MdnsAdvertiser(boost::asio::io_context& io, MdnsAdvertiserConfig config);
+  ~MdnsAdvertiser();
+  MdnsAdvertiser(const MdnsAdvertiser&) = delete;
+  MdnsAdvertiser& operator=(const MdnsAdvertiser&) = delete;
+
+  // Opens the socket and schedules probing; returns at once. Throws if the configuration or
+  // the socket is unusable (the message says what to change).
+  void start();
+  // Says goodbye (if anything was announced) and closes. Idempotent.
+  void stop();
+
+  std::string hostname() const;  // may differ from the configured one after a name conflict
+  bool announced() const;        // probing is over and the records are live
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace otakit::net
