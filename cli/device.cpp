@@ -101,7 +101,9 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_flag("--legacy-signatures", o->runtime.device.legacy_signatures,
                 "Verify signatures in the legacy format (ESP8266 cores up to 2.5.2)");
   cmd->add_option("--max-trial-boots", o->runtime.device.max_trial_boots,
-                  "Boots of an unconfirmed image before it is rolled back")->capture_default_str();
+                  "Boots of an unconfirmed image before it is rolled back")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 255));
   cmd->add_option("--factory-size", o->runtime.device.factory_size, "Size of the factory image of a new flash file");
   cmd->add_option("--factory-version", o->runtime.device.factory_version, "Version string of the factory image")
       ->capture_default_str();

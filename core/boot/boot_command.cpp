@@ -52,6 +52,17 @@ bool clear_eboot_command(RtcMemory& rtc) {
   return rtc.write(0, zero, 4) && rtc.write(124, zero, 4);
 }
 
+void put_staged_hash(EbootCommand* command, const uint8_t sha256[32]) {
+  for (int i = 0; i < 8; ++i) command->args[4 + i] = load_le32(sha256 + 4 * i);
+  command->args[12] = kStagedHashMarker;
+}
+
+bool get_staged_hash(const EbootCommand& command, uint8_t sha256[32]) {
+  if (command.args[12] != kStagedHashMarker) return false;
+  for (int i = 0; i < 8; ++i) store_le32(sha256 + 4 * i, command.args[4 + i]);
+  return true;
+}
+
 bool VolatileRtcMemory::read(uint32_t offset, void* out, uint32_t len) {
   if (len == 0 || offset > kRtcUserMemorySize || len > kRtcUserMemorySize - offset) return false;
   memcpy(out, bytes_ + offset, len);

@@ -35,4 +35,11 @@ CommandStatus read_eboot_command(RtcMemory& rtc, EbootCommand* out);
 // Zeroes word 0 and word 31, as eboot does.
 bool clear_eboot_command(RtcMemory& rtc);
 
+// OTAKit's extension of COPY_RAW: the SHA-256 of the staged bytes as the Updater received and
+// verified them, in args[4..11], marked by args[12]. The original leaves those words as stack
+// garbage, so its commands simply carry no hash.
+constexpr uint32_t kStagedHashMarker = 0x48534154u;  // "TASH" little-endian
+void put_staged_hash(EbootCommand* command, const uint8_t sha256[32]);
+bool get_staged_hash(const EbootCommand& command, uint8_t sha256[32]);  // false: no hash carried
+
 }  // namespace otakit

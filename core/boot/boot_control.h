@@ -15,7 +15,7 @@
 namespace otakit {
 
 struct BootOptions {
-  uint32_t max_trial_boots = 3;   // boots of an unconfirmed image before it is rolled back
+  uint32_t max_trial_boots = 3;   // boots of an unconfirmed image before it is rolled back (<= 255)
   Inflater* inflater = nullptr;   // needed to boot gzip images; without one they are refused
 };
 
@@ -49,7 +49,8 @@ class BootControl {
   const BootState& state() const { return state_; }
   bool on_trial() const { return state_.phase == BootPhase::trial; }
   // Writes the eboot COPY_RAW command for an image staged at `address` (takes effect at reboot).
-  bool stage(uint32_t address, uint32_t size);
+  // With sha256 (of the `size` staged bytes as received), the boot path swaps in only those bytes.
+  bool stage(uint32_t address, uint32_t size, const uint8_t* sha256 = nullptr);
   // Marks the running trial image good; anti-rollback floors rise to its security version.
   bool confirm();
   // Factory install: writes `image` to the primary slot and starts a journal that records it.
@@ -61,7 +62,9 @@ class BootControl {
   bool load_journal(BootReport* report);
   bool adopt_primary_without_journal(BootReport* report);
   BootAction act_on_command(const EbootCommand& command, BootReport* report);
-  bool inflate_staged(uint32_t staged, uint32_t size, uint32_t target, uint32_t inflated, BootReport* report);
+  bool inflate_staged(uint32_t staged, uint32_t size, uint32_t target, uint32_t inflated, uint8_t sha256[32],
+                      BootReport* report);
+  BootAction roll_back_trial(BootReport* report);
   bool run_swap(BootReport* report);
   bool hash_region(uint32_t address, uint32_t size, uint8_t out[32]);
   BootAction start_swap(const SwapPlan& plan, BootReport* report);

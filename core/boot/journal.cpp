@@ -14,6 +14,7 @@ constexpr uint32_t kRecordCrc = 4;
 constexpr uint32_t kMaxPayload = kSwapPlanBytes;
 constexpr uint8_t kLastType = 10;
 constexpr RecordType kCounters = RecordType(10);  // payload: updates, rollbacks, last command id
+constexpr uint32_t kMaxSnapshotTrialBoots = 255;
 
 void decode_image_record(const uint8_t* in, ImageRecord* out) {
   out->size = load_le32(in);
@@ -181,6 +182,13 @@ JournalStatus Journal::load(BootState* state) {
     }
     offset += total;
   }
+  // A torn or partly programmed write can leave a record header erased but bytes after it at 0;
+  // appending over those would fail on every boot, so the tail must be erased or it is repaired.
+  for (uint32_t at = offset; !torn && at < kSectorSize; at += sizeof(rec)) {
+    uint32_t n = kSectorSize - at < sizeof(rec) ? kSectorSize - at : uint32_t(sizeof(rec));
+    if (flash_.read(sector_[current_] + at, rec, n) != FlashStatus::ok) return JournalStatus::flash_error;
+    torn = !all_ff(rec, n);
+  }
   append_at_ = offset;
   if (!torn) return JournalStatus::ok;
   return compact(*state) ? JournalStatus::repaired : JournalStatus::flash_error;
@@ -225,7 +233,10 @@ bool Journal::write_snapshot(uint32_t sector_address, uint32_t* offset, const Bo
       }
     } else {
       if (!write_record(sector_address, offset, RecordType::swap_done, 0, nullptr, 0)) return false;
-      for (uint32_t i = 0; i < s.trial_boots; ++i)
+      // One record per boot, capped so that a snapshot always fits in a sector; a trial image
+      // is rolled back long before (BootOptions::max_trial_boots).
+      uint32_t boots = s.trial_boots < kMaxSnapshotTrialBoots ? s.trial_boots : kMaxSnapshotTrialBoots;
+      for (uint32_t i = 0; i < boots; ++i)
         if (!write_record(sector_address, offset, RecordType::boot_attempt, 0, nullptr, 0)) return false;
     }
   }

@@ -121,6 +121,7 @@ bool Updater::begin(uint32_t size, UpdateCommand command) {
   size_ = size;
   received_ = flushed_ = buffered_ = 0;
   md5_.reset();
+  sha256_.reset();
   if (hooks_.on_start) hooks_.on_start(hooks_.ctx);
   if (hooks_.on_progress) hooks_.on_progress(hooks_.ctx, 0, size_);
   return true;
@@ -170,6 +171,7 @@ uint32_t Updater::write(const uint8_t* data, uint32_t len) {
     if (n > len - taken) n = len - taken;
     memcpy(buffer_ + buffered_, data + taken, n);
     md5_.update(data + taken, n);
+    sha256_.update(data + taken, n);
     buffered_ += n;
     taken += n;
     received_ += n;
@@ -222,7 +224,8 @@ bool Updater::verify_image_header() {
   return true;
 }
 
-bool Updater::verify_signature(uint32_t* payload_size) {
+// For a signed image, payload_sha256 becomes the hash of the payload that the signature covers.
+bool Updater::verify_signature(uint32_t* payload_size, uint8_t payload_sha256[crypto::kSha256Size]) {
   *payload_size = size_;
   uint32_t key_length = verifier_ == nullptr ? 0 : verifier_->signature_length();
   if (key_length == 0) return true;
@@ -252,6 +255,7 @@ bool Updater::verify_signature(uint32_t* payload_size) {
     return fail(UpdateError::read);
   if (!verifier_->verify(digest, buffer_, signed_layout.signature_length))
     return fail(UpdateError::sign, "signature does not match the image and key");
+  memcpy(payload_sha256, digest, sizeof(digest));
   *payload_size = signed_layout.payload_size;
   return true;
 }
@@ -272,7 +276,9 @@ bool Updater::end(bool even_if_remaining) {
     if (buffered_ > 0 && !flush_buffer()) return false;
   }
   uint32_t payload = size_;
-  if (!verify_md5() || !verify_image_header() || !verify_signature(&payload)) return false;
+  uint8_t staged_sha256[crypto::kSha256Size];
+  sha256_.finish(staged_sha256);
+  if (!verify_md5() || !verify_image_header() || !verify_signature(&payload, staged_sha256)) return false;
   if (command_ == UpdateCommand::flash) {
     uint8_t head[2];
     if (flash_.read(start_, head, 2) != FlashStatus::ok) return fail(UpdateError::read);
@@ -297,7 +303,7 @@ bool Updater::end(bool even_if_remaining) {
         return fail(UpdateError::downgrade, detail);
       }
     }
-    if (!boot_.stage(start_, payload)) return fail(UpdateError::write, "cannot write the boot command");
+    if (!boot_.stage(start_, payload, staged_sha256)) return fail(UpdateError::write, "cannot write the boot command");
   }
   staged_at_ = start_;
   if (hooks_.on_end) hooks_.on_end(hooks_.ctx, true);

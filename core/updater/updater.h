@@ -98,7 +98,7 @@ class Updater {
  private:
   bool fail(UpdateError error, const char* detail = nullptr);
   bool flush_buffer();
-  bool verify_signature(uint32_t* payload_size);
+  bool verify_signature(uint32_t* payload_size, uint8_t payload_sha256[crypto::kSha256Size]);
   bool verify_md5();
   bool verify_image_header();
   void reset();
@@ -122,6 +122,7 @@ class Updater {
   char md5_hex_[33] = {};
   char message_[160] = {};
   crypto::Md5 md5_;
+  crypto::Sha256 sha256_;  // of the bytes as received: the boot path swaps in only these bytes
   uint8_t buffer_[kBufferSize];
 };
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include "core/boot/placement.h"
 #include "platform/posix/zlib_inflater.h"
 #include "tests/core/device_fixture.h"
 
@@ -84,6 +85,23 @@ TEST_F(GzipBootTest, SignedGzipOnAKeylessDeviceIsRefusedInsteadOfBricking) {
   BootReport r = dev.reboot();
   EXPECT_EQ(r.action, BootAction::command_rejected) << r.detail;
   EXPECT_TRUE(dev.runs(running));
+}
+
+// Regression: the inflated image was hashed by reading it back from flash, so a misread there
+// became the reference and a damaged copy passed the post-swap check.
+TEST_F(GzipBootTest, MisreadOfTheInflatedImageNeverEndsOnADamagedImage) {
+  auto image = compressible_image(200000, 7);
+  auto packed = gzip(image);
+  ASSERT_TRUE(dev.stage(packed)) << dev.updater->error_message();
+  uint32_t staged = dev.updater->staged_address(), inflated_at = 0;
+  ASSERT_TRUE(place_inflated(staged, uint32_t(running.size()), uint32_t(image.size()), &inflated_at));
+  dev.flash.flip_bits_on_read(inflated_at + 150001, 0x02);
+  BootReport r = dev.reboot();
+  EXPECT_EQ(r.action, BootAction::flash_error) << "the copy of the misread sector does not read back";
+  r = dev.power_cycle();
+  ASSERT_TRUE(r.bootable) << describe(r.action) << " " << r.detail;
+  EXPECT_TRUE(dev.runs(running)) << "the damaged copy must be swapped back: " << describe(r.action) << " " << r.detail;
+  EXPECT_EQ(dev.boot->state().updates, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,519 @@
+// The device state machine on its own: every failure path of an espota session (wrong password,
+// timeouts, early close, Updater errors, busy, floods, duplicates) and the fixes to ArduinoOTA.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "core/espota/device_session.h"
+
+namespace otakit::espota {
+namespace {
+
+const char kInvitation[] = "0 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n";
+const char kBusy[] = "ERR: ERROR[15]: Update already running\n";
+
+PeerAddress peer(uint8_t last, uint16_t port) {
+  PeerAddress p;
+  p.ip[0] = 10;
+  p.ip[3] = last;
+  p.ip_length = 4;
+  p.port = port;
+  return p;
+}
+
+// Counter-based "random" bytes so every nonce differs and tests stay deterministic.
+struct CountingRandom {
+  uint8_t next = 1;
+  bool fail = false;
+  static bool fill(void* ctx, uint8_t* out, size_t len) {
+    auto* self = static_cast<CountingRandom*>(ctx);
+    if (self->fail) return false;
+    for (size_t i = 0; i < len; ++i) out[i] = self->next;
+    ++self->next;
+    return true;
+  }
+};
+
+struct Recorded {
+  DeviceAction action;
+  std::string bytes;
+  PeerAddress peer;
+  bool success;
+  OtaError error;
+  std::string text;
+  uint32_t done;
+  uint32_t size;
+};
+
+// Drives a DeviceSession and plays a cooperative Updater; records every event.
+class DeviceHarness {
+ public:
+  // raw_hash, when given, is passed to the session as is (to test normalisation).
+  explicit DeviceHarness(const char* password = nullptr, DeviceConfig config = DeviceConfig(),
+                         const char* raw_hash = nullptr) {
+    if (password) hash_ = password_hash(password, strlen(password));
+    config.password_hash = raw_hash ? raw_hash : password ? hash_.text : nullptr;
+    config.random = {&random_, &CountingRandom::fill};
+    config_ = config;
+    session_ = new DeviceSession(config_);
+  }
+  ~DeviceHarness() { delete session_; }
+
+  DeviceSession& session() { return *session_; }
+  CountingRandom& random() { return random_; }
+  std::vector<Recorded>& events() { return events_; }
+
+  void datagram(const PeerAddress& from, const std::string& text, uint32_t now) {
+    session_->on_datagram(from, reinterpret_cast<const uint8_t*>(text.data()), text.size(), now);
+    drain(now);
+  }
+  void data(size_t len, uint32_t now, char fill = 'x') {
+    std::string bytes(len, fill);
+    session_->on_tcp_data(reinterpret_cast<const uint8_t*>(bytes.data()), len, now);
+    drain(now);
+  }
+  void tick(uint32_t now) {
+    session_->on_tick(now);
+    drain(now);
+  }
+  void connected(uint32_t now) {
+    session_->on_tcp_connected(now);
+    drain(now);
+  }
+  void closed(uint32_t now) {
+    session_->on_tcp_closed(now);
+    drain(now);
+  }
+
+  // Updater behaviour for the next calls.
+  std::string begin_error;
+  std::string end_error;
+  uint32_t write_limit = UINT32_MAX;  // total bytes the "flash" takes before failing
+  std::string written;
+
+  std::vector<std::string> udp_sent(const PeerAddress* to = nullptr) const {
+    std::vector<std::string> out;
+    for (const auto& e : events_)
+      if (e.action == DeviceAction::send_udp && (!to || same_peer(*to, e.peer))) out.push_back(e.bytes);
+    return out;
+  }
+  std::vector<std::string> tcp_sent() const {
+    std::vector<std::string> out;
+    for (const auto& e : events_)
+      if (e.action == DeviceAction::tcp_send) out.push_back(e.bytes);
+    return out;
+  }
+  int count(DeviceAction action) const {
+    int n = 0;
+    for (const auto& e : events_) n += e.action == action;
+    return n;
+  }
+  const Recorded* last(DeviceAction action) const {
+    for (auto it = events_.rbegin(); it != events_.rend(); ++it)
+      if (it->action == action) return &*it;
+    return nullptr;
+  }
+  // Invitation, auth if needed, begin OK, connect: ready to receive.
+  void start_transfer(const PeerAddress& from, uint32_t now, const char* password = nullptr) {
+    datagram(from, kInvitation, now);
+    if (password) answer_challenge(from, password, now);
+    connected(now);
+    ASSERT_EQ(session_->state(), DeviceState::receiving);
+  }
+  void answer_challenge(const PeerAddress& from, const char* password, uint32_t now) {
+    std::string challenge = udp_sent(&from).back();
+    ASSERT_EQ(challenge.rfind("AUTH ", 0), 0u);
+    Hex32 nonce, cnonce;
+    memcpy(nonce.text, challenge.data() + 5, 32);
+    memcpy(cnonce.text, "0f6f4c7a5c5e4f56b1aedb468e102040", 33);
+    AuthReply reply;
+    reply.cnonce = cnonce;
+    reply.response = auth_response(password_hash(password, strlen(password)), nonce, cnonce);
+    char out[80];
+    size_t n = format_auth_reply(reply, out, sizeof(out));
+    datagram(from, std::string(out, n), now);
+  }
+
+ private:
+  void drain(uint32_t now) {
+    DeviceEvent e;
+    while (session_->poll(&e)) {
+      Recorded r{e.action, e.data ? std::string(reinterpret_cast<const char*>(e.data), e.len) : std::string(),
+                 e.peer, e.success, e.error, e.text ? e.text : "", e.done, e.size};
+      events_.push_back(r);
+      switch (e.action) {
+        case DeviceAction::begin_update:
+          session_->on_update_begun(begin_error.empty(), begin_error.c_str(), now);
+          break;
+        case DeviceAction::write_update: {
+          uint32_t room = write_limit - static_cast<uint32_t>(written.size());
+          uint32_t take = e.len < room ? static_cast<uint32_t>(e.len) : room;
+          written.append(reinterpret_cast<const char*>(e.data), take);
+          session_->on_update_written(take, take < e.len ? "ERROR[1]: Flash Write Failed" : nullptr, now);
+          break;
+        }
+        case DeviceAction::end_update:
+          session_->on_update_ended(end_error.empty(), end_error.c_str(), now);
+          break;
+        default:
+          break;
+      }
+    }
+    ASSERT_FALSE(session_->queue_overflowed());
+  }
+
+  Hex32 hash_;
+  CountingRandom random_;
+  DeviceConfig config_;
+  DeviceSession* session_;
+  std::vector<Recorded> events_;
+};
+
+const PeerAddress kHost = peer(2, 50000);
+const PeerAddress kOther = peer(3, 50001);
+
+TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"OK"});
+  const Recorded* connect = h.last(DeviceAction::connect_tcp);
+  ASSERT_NE(connect, nullptr);
+  EXPECT_TRUE(same_host(connect->peer, kHost));
+  EXPECT_EQ(connect->peer.port, 48266) << "connects to the port named in the invitation";
+  h.data(1460, 10);
+  h.data(2636, 20);
+  EXPECT_EQ(h.tcp_sent(), (std::vector<std::string>{"1460", "2636"}));
+  EXPECT_EQ(h.count(DeviceAction::finished), 0) << "OK waits for the result delay";
+  h.tick(69);
+  EXPECT_EQ(h.count(DeviceAction::finished), 0);
+  h.tick(70);
+  EXPECT_EQ(h.tcp_sent().back(), "OK");
+  EXPECT_EQ(h.count(DeviceAction::started), 1);
+  EXPECT_EQ(h.count(DeviceAction::finished), 1);
+  EXPECT_TRUE(h.last(DeviceAction::finished)->success);
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 0);
+  EXPECT_EQ(h.last(DeviceAction::progress)->done, 4096u);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTry) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  h.answer_challenge(kHost, "wrong", 5);
+  EXPECT_EQ(h.udp_sent().back(), "Authentication Failed");
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.session().auth_failures(), 1u);
+
+  // The next invitation (new socket) is challenged only after 1 s, then 2 s, 4 s, 8 s, 8 s.
+  uint32_t now = 5;
+  uint32_t expected_delay[] = {1000, 2000, 4000, 8000, 8000};
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    PeerAddress from = peer(2, static_cast<uint16_t>(50010 + attempt));
+    size_t before = h.udp_sent(&from).size();
+    h.datagram(from, kInvitation, now + 1);
+    EXPECT_EQ(h.session().state(), DeviceState::auth_delayed);
+    EXPECT_EQ(h.udp_sent(&from).size(), before) << "no challenge during the penalty";
+    h.tick(now + expected_delay[attempt] - 1);
+    EXPECT_EQ(h.udp_sent(&from).size(), before);
+    h.tick(now + expected_delay[attempt]);
+    ASSERT_EQ(h.udp_sent(&from).size(), before + 1);
+    now += expected_delay[attempt];
+    h.answer_challenge(from, "wrong", now);
+    EXPECT_EQ(h.udp_sent(&from).back(), "Authentication Failed");
+  }
+  // The right password after the penalty works and clears the count.
+  PeerAddress from = peer(2, 50100);
+  h.datagram(from, kInvitation, now + 8000);
+  h.answer_challenge(from, "admin", now + 8000);
+  EXPECT_EQ(h.udp_sent(&from).back(), "OK");
+  EXPECT_EQ(h.session().auth_failures(), 0u);
+}
+
+TEST(EspotaDevice, PenaltyIsForgottenAfterAQuietMinute) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  h.answer_challenge(kHost, "wrong", 0);
+  PeerAddress later = peer(2, 50002);
+  h.datagram(later, kInvitation, 60000);
+  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
+}
+
+TEST(EspotaDevice, AuthWaitTimesOutAndLateRepliesAreIgnored) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 100);
+  h.tick(10099);
+  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth);
+  h.tick(10100);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
+  h.answer_challenge(kHost, "admin", 10200);
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply without an invitation");
+}
+
+TEST(EspotaDevice, OnlyTheInvitingHostMayAnswerTheChallenge) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  std::string challenge = h.udp_sent().back();
+  // Same IP, other port, and another IP: both ignored, even with the right response.
+  PeerAddress same_ip_other_port = peer(2, 50999);
+  for (const PeerAddress& intruder : {same_ip_other_port, kOther}) {
+    size_t sent = h.udp_sent().size();
+    Hex32 nonce, cnonce;
+    memcpy(nonce.text, challenge.data() + 5, 32);
+    memcpy(cnonce.text, "0f6f4c7a5c5e4f56b1aedb468e102040", 33);
+    AuthReply reply{cnonce, auth_response(password_hash("admin", 5), nonce, cnonce)};
+    char out[80];
+    h.datagram(intruder, std::string(out, format_auth_reply(reply, out, sizeof(out))), 1);
+    EXPECT_EQ(h.udp_sent().size(), sent);
+    EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply from a host that did not invite");
+  }
+  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth);
+  h.answer_challenge(kHost, "admin", 2);
+  EXPECT_EQ(h.udp_sent().back(), "OK");
+}
+
+TEST(EspotaDevice, DuplicateInvitationWhileWaitingForAuthGetsTheSameChallenge) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  h.datagram(kHost, kInvitation, 2000);  // npm esp-ota resends after 2 s
+  auto sent = h.udp_sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0], sent[1]);
+  EXPECT_EQ(sent[0].size(), 37u);
+  // A different invitation from the same socket restarts with a fresh nonce.
+  h.datagram(kHost, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 2100);
+  EXPECT_NE(h.udp_sent().back(), sent[0]);
+  h.answer_challenge(kHost, "admin", 2200);
+  EXPECT_EQ(h.last(DeviceAction::begin_update)->size, 4097u);
+}
+
+TEST(EspotaDevice, DuplicatesDuringTheUpdateAreIgnoredAndOthersGetBusy) {
+  DeviceHarness h("admin");
+  h.start_transfer(kHost, 0, "admin");
+  size_t sent = h.udp_sent().size();
+  h.datagram(kHost, kInvitation, 10);  // npm resend
+  h.datagram(kHost, "200 0f6f4c7a5c5e4f56b1aedb468e102040 e4f3345d4fadbfeb895edd083c74552a\n", 11);  // 2nd listener
+  EXPECT_EQ(h.udp_sent().size(), sent) << "duplicates get no answer";
+  h.datagram(kOther, kInvitation, 12);
+  EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{kBusy});
+  h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5", 200);
+  EXPECT_EQ(h.udp_sent(&kHost).back(), kBusy) << "a different request from the same socket is busy too";
+  EXPECT_EQ(h.session().state(), DeviceState::receiving);
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+}
+
+TEST(EspotaDevice, SecondUploaderWhileWaitingForAuthIsBusyAndRateLimited) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  h.datagram(kOther, kInvitation, 1);
+  h.datagram(peer(4, 1), kInvitation, 50);  // within 100 ms: suppressed
+  h.datagram(peer(5, 1), kInvitation, 101);
+  EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{kBusy});
+  PeerAddress fourth = peer(4, 1);
+  EXPECT_TRUE(h.udp_sent(&fourth).empty());
+  PeerAddress fifth = peer(5, 1);
+  EXPECT_EQ(h.udp_sent(&fifth), std::vector<std::string>{kBusy});
+  h.answer_challenge(kHost, "admin", 200);
+  EXPECT_EQ(h.udp_sent(&kHost).back(), "OK") << "the first uploader is unaffected";
+}
+
+TEST(EspotaDevice, RepeatOfAFinishedInvitationIsIgnoredForTheWindow) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  h.data(4096, 1);
+  h.tick(51);
+  ASSERT_EQ(h.count(DeviceAction::finished), 1);
+  h.datagram(kHost, kInvitation, 2000);
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  h.datagram(kHost, kInvitation, 51 + 12000);
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 2) << "after the window it is a new request";
+}
+
+TEST(EspotaDevice, BeginFailureIsReportedOverUdp) {  // fs-upload-no-space.txt
+  DeviceHarness h;
+  h.begin_error = "ERROR[4]: Not Enough Space";
+  h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n", 0);
+  EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"ERR: ERROR[4]: Not Enough Space\n"});
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.count(DeviceAction::connect_tcp), 0);
+  EXPECT_EQ(h.count(DeviceAction::started), 0) << "onStart only for a begun update";
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::begin);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDevice, ConnectFailureAbortsOnceWithoutEnding) {
+  DeviceHarness h;
+  h.datagram(kHost, kInvitation, 0);
+  h.session().on_tcp_connect_failed(5);
+  h.tick(5);
+  h.session().on_tcp_connect_failed(6);  // a second report changes nothing
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.count(DeviceAction::end_update), 0) << "the original also raised END_ERROR here";
+  EXPECT_EQ(h.count(DeviceAction::finished), 1);
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
+}
+
+TEST(EspotaDevice, ConnectTimeout) {
+  DeviceHarness h;
+  h.datagram(kHost, kInvitation, 0);
+  h.tick(4999);
+  EXPECT_EQ(h.session().state(), DeviceState::connecting);
+  h.tick(5000);
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+}
+
+TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  h.data(1460, 9000);
+  h.tick(18999);  // data at 9000 pushed the deadline
+  EXPECT_EQ(h.session().state(), DeviceState::receiving);
+  h.tick(19000);
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1) << "the staged bytes are dropped at once";
+  h.tick(19050);
+  ASSERT_EQ(h.tcp_sent().size(), 2u);
+  EXPECT_EQ(h.tcp_sent()[1],
+            "ERROR[6]: Stream Read Timeout: no data for 10000 ms after 1460 of 4096 bytes\n");
+  EXPECT_EQ(h.count(DeviceAction::close_tcp), 1);
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
+  EXPECT_EQ(h.count(DeviceAction::end_update), 0);
+}
+
+TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  h.data(2000, 1);
+  h.closed(2);
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.last(DeviceAction::finished)->text, "the uploader closed the connection after 2000 of 4096 bytes");
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  h.tick(100000);
+  EXPECT_EQ(h.count(DeviceAction::finished), 1);
+}
+
+TEST(EspotaDevice, UpdaterWriteErrorStopsTheTransfer) {
+  DeviceHarness h;
+  h.write_limit = 1000;
+  h.start_transfer(kHost, 0);
+  h.data(1460, 1);
+  EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"1000"}) << "acks what was taken";
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  h.data(1460, 2);
+  EXPECT_EQ(h.count(DeviceAction::write_update), 1) << "nothing more is written";
+  h.tick(51);
+  EXPECT_EQ(h.tcp_sent().back(), "ERROR[1]: Flash Write Failed\n");
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::end);
+}
+
+TEST(EspotaDevice, Md5ErrorIsSentApartFromTheLastAck) {  // md5-mismatch-espota-hang.txt
+  DeviceHarness h;
+  h.end_error = "ERROR[7]: MD5 verification failed: expected: x, calculated: y";
+  h.start_transfer(kHost, 0);
+  h.data(4096, 1);
+  EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"}) << "no error text in the same burst";
+  h.tick(51);
+  EXPECT_EQ(h.tcp_sent().back(), h.end_error + "\n");
+  EXPECT_FALSE(h.last(DeviceAction::finished)->success);
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 0) << "a failed end() already discarded the image";
+}
+
+TEST(EspotaDevice, BytesBeyondTheAnnouncedSizeAreNotWritten) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  h.data(5000, 1);
+  EXPECT_EQ(h.written.size(), 4096u);
+  EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"});
+}
+
+TEST(EspotaDevice, UploaderLeavingBeforeTheResultKeepsTheOutcome) {
+  DeviceHarness h;
+  h.start_transfer(kHost, 0);
+  h.data(4096, 1);
+  h.closed(10);
+  EXPECT_TRUE(h.last(DeviceAction::finished)->success) << "the image is complete and verified";
+  EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"});
+  h.tick(1000);
+  EXPECT_EQ(h.count(DeviceAction::finished), 1);
+}
+
+TEST(EspotaDevice, GarbageDatagramsAreDroppedWithAReason) {
+  DeviceHarness h("admin");
+  const std::string garbage[] = {"", "hello", std::string(500, '7'), "0 1 1 short",
+                                 "200 0f6f4c7a5c5e4f56b1aedb468e102040 e4f3345d4fadbfeb895edd083c74552a",
+                                 std::string("\x00\x01\x02", 3)};
+  for (const auto& g : garbage) h.datagram(kHost, g, 0);
+  EXPECT_TRUE(h.udp_sent().empty());
+  EXPECT_EQ(h.session().dropped_datagrams(), 6u);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  for (const auto& e : h.events()) {
+    EXPECT_EQ(e.action, DeviceAction::dropped);
+    EXPECT_FALSE(e.text.empty());
+  }
+}
+
+TEST(EspotaDevice, InvitationFloodGetsBoundedAnswers) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  // 20000 invitations from 20000 sources over 2 s: at most one busy answer per 100 ms.
+  for (uint32_t i = 0; i < 20000; ++i) h.datagram(peer(uint8_t(10 + i % 200), uint16_t(1000 + i)), kInvitation, i / 10);
+  EXPECT_LE(h.udp_sent().size(), 1u + 21u);
+  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth);
+  h.answer_challenge(kHost, "admin", 1999);
+  EXPECT_EQ(h.udp_sent(&kHost).back(), "OK");
+}
+
+TEST(EspotaDevice, NoEntropyMeansNoChallenge) {
+  DeviceHarness h("admin");
+  h.random().fail = true;
+  h.datagram(kHost, kInvitation, 0);
+  EXPECT_TRUE(h.udp_sent().empty());
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDevice, NoncesDifferPerSession) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);
+  h.tick(10000);
+  h.datagram(kOther, kInvitation, 10001);
+  auto sent = h.udp_sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_NE(sent[0], sent[1]);
+}
+
+TEST(EspotaDevice, UppercasePasswordHashStillMatches) {  // the original compared case-sensitively
+  Hex32 upper = password_hash("admin", 5);
+  for (char& c : upper.text) c = static_cast<char>(toupper(c));
+  DeviceHarness h("admin", DeviceConfig(), upper.text);
+  h.datagram(kHost, kInvitation, 0);
+  h.answer_challenge(kHost, "admin", 1);
+  EXPECT_EQ(h.udp_sent().back(), "OK");
+}
+
+TEST(EspotaDevice, MalformedPasswordHashLocksRatherThanOpens) {
+  CountingRandom random;
+  DeviceConfig config;
+  config.password_hash = "not-a-hash";
+  config.random = {&random, &CountingRandom::fill};
+  DeviceSession session(config);
+  EXPECT_TRUE(session.has_password()) << "a typo must not disable authentication";
+}
+
+TEST(EspotaDevice, TimersSurviveTheMillisecondCounterWrap) {
+  DeviceHarness h("admin");
+  uint32_t start = 0xFFFFF000u;
+  h.datagram(kHost, kInvitation, start);
+  h.tick(start + 9999);
+  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth);
+  h.tick(start + 10000);  // wraps past zero
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+}  // namespace
+}  // namespace otakit::espota
