@@ -12,6 +12,7 @@ const char* exit_code_name(int code) {
     case kExitAuthFailed: return "auth-failed";
     case kExitTransferFailed: return "transfer-failed";
     case kExitDeviceRejected: return "device-rejected";
+    case kExitProtocolError: return "protocol-error";
   }
   return "unknown";
 }

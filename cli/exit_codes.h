@@ -11,6 +11,8 @@ constexpr int kExitNoAnswer = 4;      // network: the device did not answer the 
 constexpr int kExitAuthFailed = 5;    // network: the password was refused
 constexpr int kExitTransferFailed = 6;// network: the connection broke or timed out during transfer
 constexpr int kExitDeviceRejected = 7;// network: the device reported an error (ERROR[n] / ERR)
+// network: the peer answered with bytes that are not espota (espota.py's "Bad Answer").
+constexpr int kExitProtocolError = 8;
 
 const char* exit_code_name(int code);
 

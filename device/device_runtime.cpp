@@ -47,8 +47,9 @@ int run_device(const RuntimeConfig& config) {
   if (!report.bootable) return 1;
   if (config.once) return 0;
 
-  boost::asio::io_context io;
   Exit exit = Exit::stop;
+  {  // services live in this scope: their sockets are closed before a reboot re-executes us
+  boost::asio::io_context io;
   auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
   std::unique_ptr<OtaService> ota;
   if (config.ota) {
@@ -74,6 +75,7 @@ int run_device(const RuntimeConfig& config) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   io.run();
+  }
 
   if (exit == Exit::stop) return 0;
   if (exit == Exit::power_cycle) device.lose_power();

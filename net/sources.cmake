@@ -1,3 +1,11 @@
 target_sources(otakit_net PRIVATE
   endpoint.cpp
+  mdns_socket.cpp
+  mdns_service.cpp
+  mdns_discovery.cpp
+  espota_asio.cpp
+  espota_update_sink.cpp
+  espota_responder.cpp
+  espota_upload_attempt.cpp
+  espota_uploader.cpp
 )

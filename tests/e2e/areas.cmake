@@ -1,2 +1,16 @@
 # One add_test per end-to-end script.
 add_test(NAME e2e_device_lifecycle COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/device_lifecycle.sh $<TARGET_FILE:otakit>)
+# mDNS: our advertiser seen by python3-zeroconf and `otakit discover`, in a network namespace.
+add_executable(otakit_test_mdns_advertise mdns_advertise.cpp)
+target_link_libraries(otakit_test_mdns_advertise PRIVATE otakit_net CLI11::CLI11 fmt::fmt otakit_warnings)
+add_test(NAME e2e_mdns_zeroconf COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mdns_netns.sh
+         $<TARGET_FILE:otakit_test_mdns_advertise> $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_mdns_zeroconf PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+# espota: `otakit upload` and npm's esp-ota (installed by the test) against virtual devices.
+add_test(NAME e2e_espota_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/espota_cli.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_espota_cli PROPERTIES TIMEOUT 120)
+add_test(NAME e2e_espota_npm COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/espota_npm.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_espota_npm PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
+# espota.py itself is not in this repository: runs when OTAKIT_ESPOTA_PY names a local copy.
+add_test(NAME e2e_espota_py COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/espota_py.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_espota_py PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)

@@ -1,0 +1,416 @@
+#include "core/espota/device_session.h"
+
+#include "core/espota/replies.h"
+#include "core/util/text.h"
+
+namespace otakit::espota {
+
+namespace {
+
+inline constexpr char kBusyReply[] = "ERR: ERROR[15]: Update already running\n";
+
+}  // namespace
+
+const char* describe(OtaError error) {
+  switch (error) {
+    case OtaError::auth: return "auth";
+    case OtaError::begin: return "begin";
+    case OtaError::connect: return "connect";
+    case OtaError::receive: return "receive";
+    case OtaError::end: return "end";
+  }
+  return "unknown";
+}
+
+DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config) {
+  if (config.password_hash != nullptr && config.password_hash[0] != '\0') {
+    has_password_ = normalize_password_hash(config.password_hash, strlen(config.password_hash), &password_hash_);
+    // A malformed hash must not silently disable authentication: nothing can match it.
+    if (!has_password_) {
+      has_password_ = true;
+      memset(password_hash_.text, 'x', kMd5HexLength);
+    }
+  }
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+void DeviceSession::on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+  advance(now);
+  if (len > kMaxRequestDatagram) return drop(from, "datagram too long for espota");
+  switch (state_) {
+    case DeviceState::idle:
+      return handle_idle(from, data, len, now);
+    case DeviceState::auth_delayed:
+    case DeviceState::waiting_auth:
+      if (same_peer(from, peer_)) return handle_inviter(from, data, len, now);
+      return handle_other_peer(from, data, len, now);
+    default:
+      if (same_peer(from, peer_)) return handle_active_uploader(from, data, len);
+      return handle_other_peer(from, data, len, now);
+  }
+}
+
+void DeviceSession::on_update_begun(bool ok, const char* error_message, uint32_t now) {
+  if (state_ != DeviceState::beginning) return;
+  if (!ok) {
+    size_t n = format_error_reply(error_message ? error_message : "ERROR[0]: begin failed", udp_out_, sizeof(udp_out_));
+    emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
+    return finish(false, OtaError::begin, error_message, now);
+  }
+  emit_bytes(DeviceAction::send_udp, peer_, kReplyOk, sizeof(kReplyOk) - 1);
+  emit(DeviceAction::started);
+  DeviceEvent progress;
+  progress.action = DeviceAction::progress;
+  progress.done = 0;
+  progress.size = invitation_.size;
+  events_.push(progress);
+  DeviceEvent connect;
+  connect.action = DeviceAction::connect_tcp;
+  connect.peer = peer_;
+  connect.peer.port = invitation_.port;
+  events_.push(connect);
+  received_ = 0;
+  state_ = DeviceState::connecting;
+  set_deadline(now + config_.connect_timeout_ms);
+}
+
+void DeviceSession::on_tcp_connected(uint32_t now) {
+  if (state_ != DeviceState::connecting) return;
+  state_ = DeviceState::receiving;
+  set_deadline(now + config_.receive_timeout_ms);
+}
+
+void DeviceSession::on_tcp_connect_failed(uint32_t now) {
+  if (state_ != DeviceState::connecting) return;
+  emit(DeviceAction::abort_update);
+  emit(DeviceAction::close_tcp);
+  TextBuilder text(message_, sizeof(message_));
+  text.add("could not connect back to the uploader's TCP port ").add_u32(invitation_.port);
+  finish(false, OtaError::connect, message_, now);
+}
+
+void DeviceSession::on_tcp_data(const uint8_t* data, size_t len, uint32_t now) {
+  advance(now);
+  if (state_ != DeviceState::receiving || len == 0 || pending_write_ != 0) return;
+  uint32_t remaining = invitation_.size - received_;
+  // Bytes past the announced size are ignored, as the original's Update.write(client) does.
+  uint32_t take = len < remaining ? static_cast<uint32_t>(len) : remaining;
+  set_deadline(now + config_.receive_timeout_ms);
+  if (take == 0) return;
+  pending_write_ = take;
+  DeviceEvent write;
+  write.action = DeviceAction::write_update;
+  write.data = data;
+  write.len = take;
+  events_.push(write);
+}
+
+void DeviceSession::on_update_written(uint32_t accepted, const char* error_message, uint32_t now) {
+  if (state_ != DeviceState::receiving || pending_write_ == 0) return;
+  uint32_t requested = pending_write_;
+  pending_write_ = 0;
+  if (accepted > 0) {
+    received_ += accepted < requested ? accepted : requested;
+    size_t n = format_ack(accepted < requested ? accepted : requested, ack_out_);
+    emit_bytes(DeviceAction::tcp_send, peer_, ack_out_, n);
+    DeviceEvent progress;
+    progress.action = DeviceAction::progress;
+    progress.done = received_;
+    progress.size = invitation_.size;
+    events_.push(progress);
+  }
+  if (accepted < requested) {
+    return fail_transfer(OtaError::end, error_message ? error_message : "ERROR[1]: Flash Write Failed", now);
+  }
+  if (received_ == invitation_.size) {
+    state_ = DeviceState::ending;
+    has_deadline_ = false;
+    emit(DeviceAction::end_update);
+  }
+}
+
+void DeviceSession::on_update_ended(bool ok, const char* error_message, uint32_t now) {
+  if (state_ != DeviceState::ending) return;
+  result_ok_ = ok;
+  result_error_ = OtaError::end;
+  TextBuilder text(result_out_, sizeof(result_out_));
+  if (ok) {
+    text.add(kResultOk);
+    message_[0] = '\0';
+  } else {
+    const char* message = error_message ? error_message : "ERROR[0]: end failed";
+    text.add(message).add_char('\n');
+    TextBuilder(message_, sizeof(message_)).add(message);
+  }
+  // The result waits result_delay_ms so it never merges with the last ack: espota.py reads
+  // "1176ERROR[7]..." in its per-chunk recv() and then waits forever (vectors: md5-mismatch-espota-hang).
+  state_ = DeviceState::sending_result;
+  set_deadline(now + config_.result_delay_ms);
+}
+
+void DeviceSession::on_tcp_closed(uint32_t now) {
+  switch (state_) {
+    case DeviceState::connecting:
+      return on_tcp_connect_failed(now);
+    case DeviceState::receiving: {
+      emit(DeviceAction::abort_update);
+      emit(DeviceAction::close_tcp);
+      TextBuilder text(message_, sizeof(message_));
+      text.add("the uploader closed the connection after ")
+          .add_u32(received_)
+          .add(" of ")
+          .add_u32(invitation_.size)
+          .add(" bytes");
+      return finish(false, OtaError::receive, message_, now);
+    }
+    case DeviceState::sending_result:
+      // Nobody is left to read the result; the outcome stands (a staged image stays staged).
+      emit(DeviceAction::close_tcp);
+      return finish(result_ok_, result_error_, message_, now);
+    default:
+      return;
+  }
+}
+
+void DeviceSession::on_tick(uint32_t now) { advance(now); }
+
+bool DeviceSession::next_deadline(uint32_t* at_ms) const {
+  if (!has_deadline_) return false;
+  *at_ms = deadline_;
+  return true;
+}
+
+// ---- timers ---------------------------------------------------------------------------------
+
+void DeviceSession::advance(uint32_t now) {
+  if (!has_deadline_ || !time_reached(now, deadline_)) return;
+  has_deadline_ = false;
+  switch (state_) {
+    case DeviceState::auth_delayed:
+      return send_challenge(now);
+    case DeviceState::waiting_auth: {
+      TextBuilder text(message_, sizeof(message_));
+      text.add("no authentication reply within ").add_u32(config_.auth_timeout_ms).add(" ms");
+      return finish(false, OtaError::auth, message_, now);
+    }
+    case DeviceState::connecting: {
+      emit(DeviceAction::abort_update);
+      emit(DeviceAction::close_tcp);
+      TextBuilder text(message_, sizeof(message_));
+      text.add("no TCP connection to the uploader within ").add_u32(config_.connect_timeout_ms).add(" ms");
+      return finish(false, OtaError::connect, message_, now);
+    }
+    case DeviceState::receiving: {
+      char reason[120];
+      TextBuilder text(reason, sizeof(reason));
+      text.add("ERROR[6]: Stream Read Timeout: no data for ")
+          .add_u32(config_.receive_timeout_ms)
+          .add(" ms after ")
+          .add_u32(received_)
+          .add(" of ")
+          .add_u32(invitation_.size)
+          .add(" bytes");
+      return fail_transfer(OtaError::receive, reason, now);
+    }
+    case DeviceState::sending_result:
+      return send_result(now);
+    default:
+      return;
+  }
+}
+
+// ---- datagrams ------------------------------------------------------------------------------
+
+void DeviceSession::handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+  Invitation invitation;
+  InvitationError error = parse_invitation(data, len, &invitation);
+  if (error == InvitationError::is_auth_reply) return drop(from, "auth reply without an invitation");
+  if (error != InvitationError::ok) return drop(from, describe(error));
+  if (is_repeat_of_finished(from, invitation, now)) return drop(from, "repeat of an invitation that already ended");
+  start_session(from, invitation, now);
+}
+
+// The inviting host (same IP and UDP port) while the device waits to challenge it or for its reply.
+void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+  Invitation invitation;
+  InvitationError error = parse_invitation(data, len, &invitation);
+  if (error == InvitationError::ok) {
+    if (invitation != invitation_) return start_session(from, invitation, now);  // it changed its mind
+    if (state_ == DeviceState::waiting_auth) return resend_challenge();  // our challenge was lost
+    return drop(from, "repeated invitation while the password penalty runs");
+  }
+  if (error != InvitationError::is_auth_reply) return drop(from, describe(error));
+  if (state_ != DeviceState::waiting_auth) return drop(from, "auth reply before the challenge was sent");
+  check_auth_reply(from, data, len, now);
+}
+
+void DeviceSession::check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+  AuthReply reply;
+  AuthReplyError error = parse_auth_reply(data, len, &reply);
+  if (error != AuthReplyError::ok) return drop(from, describe(error));
+  Hex32 expected = auth_response(password_hash_, nonce_, reply.cnonce);
+  if (auth_response_matches(expected, reply.response)) {
+    auth_failures_ = 0;
+    return begin_update();
+  }
+  emit_bytes(DeviceAction::send_udp, peer_, kReplyAuthFailed, sizeof(kReplyAuthFailed) - 1);
+  record_auth_failure(now);
+  finish(false, OtaError::auth, "wrong password (Authentication Failed)", now);
+}
+
+// Same host while an update runs: npm esp-ota re-sends invitations and auth replies.
+void DeviceSession::handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len) {
+  Invitation invitation;
+  InvitationError error = parse_invitation(data, len, &invitation);
+  if (error == InvitationError::ok && invitation == invitation_)
+    return drop(from, "duplicate of the running invitation");
+  if (error == InvitationError::ok) {
+    emit_bytes(DeviceAction::send_udp, from, kBusyReply, sizeof(kBusyReply) - 1);
+    return;
+  }
+  if (error == InvitationError::is_auth_reply) return drop(from, "duplicate auth reply");
+  drop(from, describe(error));
+}
+
+void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+  Invitation invitation;
+  InvitationError error = parse_invitation(data, len, &invitation);
+  if (error == InvitationError::is_auth_reply) return drop(from, "auth reply from a host that did not invite");
+  if (error != InvitationError::ok) return drop(from, describe(error));
+  if (has_busy_reply_ && !time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
+    return drop(from, "busy with another uploader (answer rate-limited)");
+  has_busy_reply_ = true;
+  busy_reply_at_ = now;
+  emit_bytes(DeviceAction::send_udp, from, kBusyReply, sizeof(kBusyReply) - 1);
+}
+
+// ---- session steps --------------------------------------------------------------------------
+
+void DeviceSession::start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+  peer_ = from;
+  invitation_ = invitation;
+  received_ = 0;
+  pending_write_ = 0;
+  if (!has_password_) return begin_update();
+  if (auth_failures_ > 0 && time_reached(now, last_failure_at_ + config_.auth_penalty_reset_ms)) auth_failures_ = 0;
+  if (auth_failures_ > 0 && !time_reached(now, penalty_until_)) {
+    state_ = DeviceState::auth_delayed;
+    set_deadline(penalty_until_);
+    return;
+  }
+  send_challenge(now);
+}
+
+void DeviceSession::send_challenge(uint32_t now) {
+  uint8_t random[kNonceRandomBytes];
+  if (config_.random.fill == nullptr || !config_.random.fill(config_.random.ctx, random, sizeof(random))) {
+    state_ = DeviceState::idle;
+    has_deadline_ = false;
+    return drop(peer_, "no random bytes for a nonce: invitation ignored");
+  }
+  nonce_ = nonce_from_random(random);
+  memset(random, 0, sizeof(random));
+  state_ = DeviceState::waiting_auth;
+  set_deadline(now + config_.auth_timeout_ms);
+  resend_challenge();
+}
+
+void DeviceSession::resend_challenge() {
+  size_t n = format_auth_challenge(nonce_, udp_out_, sizeof(udp_out_));
+  emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
+}
+
+void DeviceSession::begin_update() {
+  state_ = DeviceState::beginning;
+  has_deadline_ = false;
+  DeviceEvent begin;
+  begin.action = DeviceAction::begin_update;
+  begin.peer = peer_;
+  begin.command = invitation_.command;
+  begin.size = invitation_.size;
+  begin.md5 = invitation_.md5;
+  events_.push(begin);
+}
+
+void DeviceSession::record_auth_failure(uint32_t now) {
+  if (auth_failures_ < 31) ++auth_failures_;
+  last_failure_at_ = now;
+  // base, 2*base, 4*base, ... capped at max.
+  uint64_t delay = config_.auth_penalty_base_ms;
+  for (uint32_t i = 1; i < auth_failures_ && delay < config_.auth_penalty_max_ms; ++i) delay *= 2;
+  if (delay > config_.auth_penalty_max_ms) delay = config_.auth_penalty_max_ms;
+  penalty_until_ = now + static_cast<uint32_t>(delay);
+}
+
+// Something went wrong mid-transfer: drop the staged bytes now, tell the uploader after the gap.
+void DeviceSession::fail_transfer(OtaError kind, const char* message, uint32_t now) {
+  emit(DeviceAction::abort_update);
+  result_ok_ = false;
+  result_error_ = kind;
+  TextBuilder(result_out_, sizeof(result_out_)).add(message).add_char('\n');
+  TextBuilder(message_, sizeof(message_)).add(message);
+  state_ = DeviceState::sending_result;
+  set_deadline(now + config_.result_delay_ms);
+}
+
+void DeviceSession::send_result(uint32_t now) {
+  emit_bytes(DeviceAction::tcp_send, peer_, result_out_, strlen(result_out_));
+  emit(DeviceAction::close_tcp);
+  finish(result_ok_, result_error_, message_, now);
+}
+
+void DeviceSession::finish(bool success, OtaError kind, const char* message, uint32_t now) {
+  DeviceEvent done;
+  done.action = DeviceAction::finished;
+  done.peer = peer_;
+  done.success = success;
+  done.error = kind;
+  done.size = invitation_.size;
+  done.done = received_;
+  if (message != message_) TextBuilder(message_, sizeof(message_)).add(message ? message : "");
+  done.text = message_;
+  events_.push(done);
+  has_finished_ = true;
+  finished_peer_ = peer_;
+  finished_invitation_ = invitation_;
+  finished_at_ = now;
+  state_ = DeviceState::idle;
+  has_deadline_ = false;
+  pending_write_ = 0;
+}
+
+bool DeviceSession::is_repeat_of_finished(const PeerAddress& from, const Invitation& invitation, uint32_t now) const {
+  return has_finished_ && same_peer(from, finished_peer_) && invitation == finished_invitation_ &&
+         !time_reached(now, finished_at_ + config_.repeat_window_ms);
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+void DeviceSession::drop(const PeerAddress& from, const char* why) {
+  ++dropped_;
+  DeviceEvent event;
+  event.action = DeviceAction::dropped;
+  event.peer = from;
+  event.text = why;
+  events_.push(event);
+}
+
+void DeviceSession::emit(DeviceAction action) {
+  DeviceEvent event;
+  event.action = action;
+  event.peer = peer_;
+  event.size = invitation_.size;
+  events_.push(event);
+}
+
+void DeviceSession::emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len) {
+  DeviceEvent event;
+  event.action = action;
+  event.peer = to;
+  event.data = static_cast<const uint8_t*>(data);
+  event.len = len;
+  events_.push(event);
+}
+
+}  // namespace otakit::espota
