@@ -49,14 +49,14 @@ int run_device(const RuntimeConfig& config) {
 
   Exit exit = Exit::stop;
   {  // services live in this scope: their sockets are closed before a reboot re-executes us
-  boost::asio::io_context io;
-  auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
-  std::unique_ptr<OtaService> ota;
-  if (config.ota) {
-    ota = std::make_unique<OtaService>(io, device, *config.ota, [&] {
-      exit = Exit::reboot;
-      io.stop();
-    });
+    boost::asio::io_context io;
+    auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
+    std::unique_ptr<OtaService> ota;
+    if (config.ota) {
+      ota = std::make_unique<OtaService>(io, device, *config.ota, [&] {
+        exit = Exit::reboot;
+        io.stop();
+      });
   }
   ControlServer control(io, device.files().flash + ".sock", [&](const std::string& command) -> nlohmann::json {
     if (command == "status") return boot_state_json(device, report);
