@@ -7,15 +7,7 @@
 set -euo pipefail
 otakit=$1
 here=$(cd "$(dirname "$0")" && pwd)
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/device_helpers.sh"
 
 command -v node >/dev/null || fail "node is missing: apt-get install nodejs npm"
 if ! timeout 120 npm install --prefix "$dir/npm" --no-audit --no-fund esp-ota@1.1.3 >"$dir/npm.log" 2>&1; then
@@ -23,21 +15,6 @@ if ! timeout 120 npm install --prefix "$dir/npm" --no-audit --no-fund esp-ota@1.
   exit 77
 fi
 esp_ota="$dir/npm/node_modules/esp-ota"
-
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_device() {
-  local name=$1 port=$2
-  shift 2
-  "$otakit" device --flash "$dir/$name.bin" --ota-port "$port" "$@" >"$dir/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do grep -q "ota: espota responder on 127.0.0.1:$port" "$dir/$name.log" && return 0; sleep 0.1; done
-  fail "device $name did not start: $(cat "$dir/$name.log")"
-}
-version_of() { "$otakit" device status --flash "$dir/$1.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image"]["version"])'; }
-wait_version() {
-  for _ in $(seq 50); do [ "$(version_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  fail "$1 runs $(version_of "$1"), expected $2: $(tail -5 "$dir/$1.log")"
-}
 npm_upload() { timeout 60 node "$here/espota_npm_upload.js" "$esp_ota" "$@" >"$dir/npm-run.log" 2>&1; }
 
 "$otakit" mkimage --size 150000 --version 2.0.0 -o "$dir/app2.bin" >/dev/null 2>&1

@@ -10,30 +10,7 @@ if [ -z "$espota" ] || [ ! -f "$espota" ]; then
   echo "SKIP: set OTAKIT_ESPOTA_PY to a copy of esp8266/Arduino's tools/espota.py" >&2
   exit 77
 fi
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_device() {
-  local name=$1 port=$2
-  shift 2
-  "$otakit" device --flash "$dir/$name.bin" --ota-port "$port" "$@" >"$dir/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do grep -q "ota: espota responder on 127.0.0.1:$port" "$dir/$name.log" && return 0; sleep 0.1; done
-  fail "device $name did not start: $(cat "$dir/$name.log")"
-}
-version_of() { "$otakit" device status --flash "$dir/$1.bin" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image"]["version"])'; }
-wait_version() {
-  for _ in $(seq 50); do [ "$(version_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  fail "$1 runs $(version_of "$1"), expected $2"
-}
+source "$(dirname "$0")/device_helpers.sh"
 espota() { timeout 90 python3 "$espota" "$@" >"$dir/espota.log" 2>&1; }
 
 "$otakit" mkimage --size 300000 --version 2.0.0 -o "$dir/app2.bin" >/dev/null 2>&1
