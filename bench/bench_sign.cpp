@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/run_quiet.h"
 #include "core/crypto/rsa_public_key.h"
 #include "core/image/signature_check.h"
 #include "host/file_io.h"
@@ -23,7 +24,6 @@
 #include "host/rsa_key.h"
 #include "host/signer.h"
 
-extern char** environ;
 
 namespace {
 
@@ -43,21 +43,9 @@ double median_ms(const std::function<void()>& body) {
   return ms[ms.size() / 2];
 }
 
-// Runs a program with stdout/stderr to /dev/null; exits the benchmark if it fails.
+// Runs a program with its output discarded; exits the benchmark if it fails.
 void run_quiet(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  if (rc != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
+  if (otakit::bench::run_quiet(args) != 0) {
     fmt::print(stderr, "bench_sign: `{}` failed\n", args[0] + " " + args[1] + " " + args[2]);
     std::exit(1);
   }

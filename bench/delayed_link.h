@@ -3,15 +3,13 @@
 // netem (e.g. minimal VM kernels) the same delay comes from a packet relay between two TUN
 // devices, one per namespace, that holds every IP packet 5 ms. The destructor removes it all.
 #pragma once
+#include "bench/run_quiet.h"
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace otakit::bench {
-
-// Runs a command (argv, PATH lookup) with its output discarded; returns its exit code or -1.
-int run_quiet(const std::vector<std::string>& args);
 
 class DelayedLink {
  public:
