@@ -5,6 +5,7 @@
 #include "core/boot/boot_control.h"
 #include "core/boot/image_probe.h"
 #include "core/boot/placement.h"
+#include "core/image/esp_image.h"
 #include "core/image/signed_trailer.h"
 #include "core/util/bytes.h"
 #include "core/util/hex.h"
@@ -14,19 +15,6 @@ namespace otakit {
 namespace {
 
 constexpr uint8_t kGzipMagic0 = 0x1f, kGzipMagic1 = 0x8b;
-
-uint32_t flash_size_for_code(uint8_t code) {
-  switch (code) {
-    case 0: return 0x80000;
-    case 1: return 0x40000;
-    case 2: return 0x100000;
-    case 3: return 0x200000;
-    case 4: return 0x400000;
-    case 8: return 0x800000;
-    case 9: return 0x1000000;
-    default: return 0;  // unknown codes pass, as in the original
-  }
-}
 
 }  // namespace
 
@@ -68,7 +56,7 @@ bool Updater::fail(UpdateError error, const char* detail) {
   error_ = error;
   TextBuilder text(message_, sizeof(message_));
   text.add("ERROR[").add_u32(uint32_t(error)).add("]: ").add(describe(error));
-  if (detail != nullptr && detail[0] != '\0') text.add(error == UpdateError::md5 ? ": " : ": ").add(detail);
+  if (detail != nullptr && detail[0] != '\0') text.add(": ").add(detail);
   if (hooks_.on_error) hooks_.on_error(hooks_.ctx, error);
   if (error != UpdateError::running_already && size_ > 0) {
     if (hooks_.on_end) hooks_.on_end(hooks_.ctx, false);
@@ -161,7 +149,7 @@ uint32_t Updater::write(const uint8_t* data, uint32_t len) {
     fail(UpdateError::too_much_data, detail);
     return 0;
   }
-  if (len > 0 && received_ == 0 && command_ == UpdateCommand::flash && data[0] != 0xE9 && data[0] != kGzipMagic0) {
+  if (len > 0 && received_ == 0 && command_ == UpdateCommand::flash && data[0] != kEspImageMagic && data[0] != kGzipMagic0) {
     fail(UpdateError::magic);
     return 0;
   }
@@ -214,8 +202,8 @@ bool Updater::verify_image_header() {
   uint8_t head[4];
   if (flash_.read(start_, head, sizeof(head)) != FlashStatus::ok) return fail(UpdateError::read);
   if (head[0] == kGzipMagic0 && head[1] == kGzipMagic1) return true;
-  if (head[0] != 0xE9) return fail(UpdateError::magic);
-  uint32_t declared = flash_size_for_code(uint8_t(head[3] >> 4));
+  if (head[0] != kEspImageMagic) return fail(UpdateError::magic);
+  uint32_t declared = flash_size_from_code(uint8_t(head[3] >> 4));
   if (declared > flash_.size()) {
     char detail[40];
     TextBuilder(detail, sizeof(detail)).add("real size: ").add_u32(flash_.size());
