@@ -51,7 +51,7 @@ class MemoryDevice {
   MemoryDevice(boost::asio::io_context& io, const host::Bytes& running)
       : layout_(*find_layout("4M1M")), flash_(layout_.flash_size) {
     BootControl factory(flash_, layout_, rtc_);
-    if (!factory.provision(running.data(), uint32_t(running.size()), 0)) throw std::runtime_error("provision failed");
+    if (!factory.provision(running.data(), uint32_t(running.size()))) throw std::runtime_error("provision failed");
     boot_ = std::make_unique<BootControl>(flash_, layout_, rtc_);
     boot_->boot();
     updater_ = std::make_unique<Updater>(flash_, layout_, *boot_);

@@ -89,7 +89,7 @@ int main() {
   posix::MemoryFlash mem(layout.flash_size);
   VolatileRtcMemory rtc;
   BootControl boot(mem, layout, rtc);
-  boot.provision(old_image.data(), uint32_t(old_image.size()), 0);
+  boot.provision(old_image.data(), uint32_t(old_image.size()));
   Updater updater(mem, layout, boot);
   uint64_t a0 = g_allocations, b0 = g_bytes;
   bool ok = stage(updater, new_image);
@@ -133,7 +133,7 @@ int main() {
   {
     auto file = posix::FileFlash::open(path, layout.flash_size);
     BootControl b(file, layout, rtc);
-    b.provision(old_image.data(), uint32_t(old_image.size()), 0);
+    b.provision(old_image.data(), uint32_t(old_image.size()));
     auto t0 = Clock::now();
     Updater u(file, layout, b);
     stage(u, new_image);

@@ -58,7 +58,7 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
     host::Bytes image = host::build_esp_image(spec);
     BootOptions options;
     BootControl factory(flash_, layout_, rtc_, options);
-    if (!factory.provision(image.data(), uint32_t(image.size()), 0))
+    if (!factory.provision(image.data(), uint32_t(image.size())))
       throw std::runtime_error("cannot write the factory image to " + files_.flash);
   }
 }
@@ -72,6 +72,7 @@ BootReport VirtualDevice::boot() {
   BootReport report = boot_->boot();
   updater_ = std::make_unique<Updater>(flash_, layout_, *boot_);
   updater_->set_verifier(verifier_.get());
+  updater_->set_inflater(&inflater_);
   return report;
 }
 
@@ -87,7 +88,7 @@ RunningImage VirtualDevice::running_image() {
   std::vector<uint8_t> chunk(kSectorSize);
   for (uint32_t at = 0; at < out.size; at += kSectorSize) {
     uint32_t n = std::min<uint32_t>(kSectorSize, out.size - at);
-    flash_.read(at, chunk.data(), n);
+    flash_read_bytes(flash_, at, chunk.data(), n);
     md5.update(chunk.data(), n);
     if (at < head.size()) std::copy_n(chunk.begin(), std::min<size_t>(n, head.size() - at), head.begin() + at);
   }

@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "core/boot/placement.h"
+#include "core/boot/sector_table.h"
 #include "core/boot/swap_scratch.h"
 #include "core/crypto/digest.h"
-#include "core/boot/image_probe.h"
+#include "core/image/gzip_flash.h"
 #include "core/util/bytes.h"
 #include "core/util/text.h"
 
@@ -13,6 +14,11 @@ namespace otakit {
 namespace {
 
 void sha_sink(void* ctx, const uint8_t* data, size_t n) { static_cast<crypto::Sha256*>(ctx)->update(data, n); }
+
+uint32_t sectors_for(uint32_t a, uint32_t b) {
+  uint32_t area = round_up_4k(a) > round_up_4k(b) ? round_up_4k(a) : round_up_4k(b);
+  return area / kSectorSize;
+}
 
 }  // namespace
 
@@ -22,6 +28,7 @@ const char* describe(BootAction action) {
     case BootAction::upgraded: return "upgraded";
     case BootAction::resumed: return "resumed an interrupted swap";
     case BootAction::rolled_back: return "rolled back";
+    case BootAction::adopted: return "adopted the image in the primary slot";
     case BootAction::command_rejected: return "boot command rejected";
     case BootAction::no_image: return "no bootable image";
     case BootAction::flash_error: return "flash error";
@@ -36,6 +43,14 @@ BootControl::BootControl(Flash& flash, const FlashLayout& layout, RtcMemory& rtc
       options_(options),
       journal_(flash, layout.journal_address(0), layout.journal_address(1)) {}
 
+ImageRules BootControl::image_rules() const {
+  ImageRules rules;
+  rules.chip_size = flash_.size();
+  rules.max_size = staging_capacity(layout_, state_.active.size);
+  rules.min_security_version = state_.min_security_version;
+  return rules;
+}
+
 bool BootControl::hash_region(uint32_t address, uint32_t size, uint8_t out[32]) {
   crypto::Sha256 sha;
   if (flash_stream(flash_, address, size, sha_sink, &sha) != FlashStatus::ok) return false;
@@ -43,137 +58,184 @@ bool BootControl::hash_region(uint32_t address, uint32_t size, uint8_t out[32]) 
   return true;
 }
 
-uint32_t BootControl::image_security_version(uint32_t address, uint32_t size) {
-  return probe_security_version(flash_, address, size);
+bool BootControl::region_has_hash(uint32_t address, uint32_t size, const uint8_t sha256[32], bool* equal) {
+  // A second pass before "no": one misread must not condemn an image.
+  uint8_t sha[32];
+  *equal = false;
+  for (int attempt = 0; attempt < 2 && !*equal; ++attempt) {
+    if (!hash_region(address, size, sha)) return false;
+    *equal = memcmp(sha, sha256, 32) == 0;
+  }
+  return true;
 }
 
-bool BootControl::adopt_primary_without_journal(BootReport* report) {
-  // No journal: a device flashed over serial, or both journal sectors destroyed. Whatever sits
-  // in the primary slot is what runs; record it so that later updates can be swapped against it.
-  uint32_t size = 0;
-  if (!probe_image_extent(flash_, 0, layout_.boot_area_start() / 2, &size)) {
-    TextBuilder(report->detail, sizeof(report->detail)).add("no journal and no valid image header in the primary slot");
-    return true;
+bool BootControl::adopt_primary(BootReport* report, const char* why) {
+  // A device flashed over serial, or a journal destroyed: whatever valid image sits in the
+  // primary slot is what runs; record it so that later updates can be swapped against it.
+  TextBuilder text(report->detail, sizeof(report->detail));
+  FlashRegionReader primary(flash_, 0, layout_.boot_area_start() / 2);
+  ImageRules rules;
+  rules.chip_size = flash_.size();
+  ImageAcceptance image = check_inflated_image(primary, rules);
+  if (!image.ok()) {
+    text.add(why).add(", and the primary slot holds no valid image: ").add(image.detail);
+    return false;
   }
   BootState fresh;
   fresh.has_active = true;
-  fresh.active.size = size;
-  fresh.active.security_version = image_security_version(0, size);
+  fresh.active.size = image.image_end;
+  fresh.active.security_version = image.security_version;
   // The floor was lost with the journal; the image that ran is the best evidence of where it was.
-  fresh.min_security_version = fresh.active.security_version;
-  if (!hash_region(0, size, fresh.active.sha256)) return false;
-  if (!journal_.reset(fresh)) return false;
+  fresh.min_security_version = state_.min_security_version > image.security_version ? state_.min_security_version
+                                                                                      : image.security_version;
+  fresh.updates = state_.updates;
+  fresh.rollbacks = state_.rollbacks;
+  fresh.last_command_id = state_.last_command_id;
+  if (!hash_region(0, fresh.active.size, fresh.active.sha256) || !journal_.reset(fresh)) return false;
   state_ = fresh;
-  TextBuilder(report->detail, sizeof(report->detail)).add("no journal: adopted the primary image (").add_u32(size).add(" bytes)");
+  text.add(why).add(": adopted the primary image (").add_u32(fresh.active.size).add(" bytes)");
   return true;
 }
 
 bool BootControl::load_journal(BootReport* report) {
   report->journal = journal_.load(&state_);
   if (report->journal == JournalStatus::flash_error) return false;
-  if (report->journal == JournalStatus::empty) return adopt_primary_without_journal(report);
+  if (report->journal == JournalStatus::empty) adopt_primary(report, "no journal");
   return true;
 }
 
-bool BootControl::run_swap(BootReport* report) {
-  SwapScratch swap(flash_, journal_, layout_.scratch_sector_address(), sector_buffer_);
-  if (swap.run(&state_) != SwapResult::done) return false;
-  uint8_t sha[32];
-  if (!hash_region(0, state_.plan.incoming.size, sha)) return false;
-  bool verified = memcmp(sha, state_.plan.incoming.sha256, 32) == 0;
-  if (verified || state_.plan.kind == SwapKind::revert)
-    return journal_.append(RecordType::swap_done, 0, nullptr, 0, &state_);
+bool BootControl::primary_matches_journal(bool* matches) {
+  *matches = true;
+  if (!options_.verify_primary || !state_.has_active) return true;
+  return region_has_hash(0, state_.active.size, state_.active.sha256, matches);
+}
+
+// The primary is not what the journal says runs. A valid image there was put in place outside
+// OTA and is adopted; damage is repaired from the rollback copy if that verifies; else nothing runs.
+BootAction BootControl::recover_primary(BootReport* report) {
+  FlashRegionReader primary(flash_, 0, layout_.boot_area_start() / 2);
+  ImageRules rules;
+  rules.chip_size = flash_.size();
+  if (check_inflated_image(primary, rules).ok())
+    return adopt_primary(report, "the primary slot holds an image the journal does not know") ? BootAction::adopted
+                                                                                              : BootAction::flash_error;
+  BootAction action = roll_back_to_previous(report);
+  if (action == BootAction::rolled_back) {
+    TextBuilder(report->detail, sizeof(report->detail))
+        .add("the running image failed its SHA-256 check: restored the previous image");
+    return action;
+  }
+  if (action == BootAction::booted) {
+    TextBuilder(report->detail, sizeof(report->detail))
+        .add("the running image fails its SHA-256 check and no verified copy is left: not starting it");
+    return BootAction::no_image;
+  }
+  return action;
+}
+
+BootAction BootControl::run_swap(BootReport* report) {
+  SectorTable table(flash_, layout_.sector_table_address());
+  bool have_table = table.open(state_.plan.sectors, state_.plan.table_crc);
+  SwapScratch swap(flash_, journal_, layout_.scratch_sector_address(), have_table ? &table : nullptr, sector_buffer_);
+  SwapResult result = swap.run(&state_);
+  if (result == SwapResult::unverifiable && state_.plan.kind == SwapKind::upgrade) return abandon_upgrade(swap, report);
+  if (result == SwapResult::unverifiable) {
+    TextBuilder(report->detail, sizeof(report->detail))
+        .add("the image being restored is damaged in flash at sector ").add_u32(swap.stuck_sector())
+        .add(": not starting anything");
+    return BootAction::no_image;
+  }
+  if (result != SwapResult::done) return BootAction::flash_error;
+  bool verified = false;
+  if (!region_has_hash(0, state_.plan.incoming.size, state_.plan.incoming.sha256, &verified))
+    return BootAction::flash_error;
+  if (verified) {
+    if (!journal_.append(RecordType::swap_done, 0, nullptr, 0, &state_)) return BootAction::flash_error;
+    if (!have_table)
+      TextBuilder(report->detail, sizeof(report->detail)).add("sector table damaged; the swap followed the journal alone");
+    return state_.phase == BootPhase::trial ? BootAction::upgraded : BootAction::rolled_back;
+  }
+  if (state_.plan.kind == SwapKind::revert) {
+    // Never journaled as done: the next boot finds the same swap and checks again.
+    TextBuilder(report->detail, sizeof(report->detail)).add("the restored image fails its SHA-256 check: not starting it");
+    return BootAction::no_image;
+  }
   // The new image did not survive the swap intact: put the previous one back at once. The swap is
   // never journaled as done, so a power cut from here on cannot leave the damaged image on trial.
-  TextBuilder(report->detail, sizeof(report->detail)).add("new image failed SHA-256 verification after the swap; rolled back");
   SwapPlan back;
   back.kind = SwapKind::revert;
   back.secondary = state_.plan.secondary;
   back.sectors = state_.plan.sectors;
   back.incoming = state_.plan.outgoing;
   back.outgoing = state_.plan.incoming;
-  return start_swap(back, report) == BootAction::rolled_back;
-}
-
-BootAction BootControl::roll_back_trial(BootReport* report) {
-  // Rolling back swaps the copy over a verified image: a copy that fails its hash (a misread when
-  // it was made, or damage since) would replace a whole image with a broken one. Keep the one that runs.
-  uint8_t sha[32];
-  if (!hash_region(state_.previous_address, state_.previous.size, sha)) return BootAction::flash_error;
-  if (memcmp(sha, state_.previous.sha256, 32) != 0) {
-    TextBuilder(report->detail, sizeof(report->detail))
-        .add("image not confirmed, but the rollback copy fails its SHA-256 check: keeping the running image");
-    return BootAction::booted;
-  }
-  SwapPlan back;
-  back.kind = SwapKind::revert;
-  back.secondary = state_.previous_address;
-  back.sectors = state_.plan.sectors;
-  back.incoming = state_.previous;
-  back.outgoing = state_.active;
-  uint32_t boots = state_.trial_boots;
   BootAction action = start_swap(back, report);
   if (action == BootAction::rolled_back)
-    TextBuilder(report->detail, sizeof(report->detail)).add("image not confirmed after ").add_u32(boots).add(" boots");
+    TextBuilder(report->detail, sizeof(report->detail)).add("new image failed SHA-256 verification after the swap; rolled back");
   return action;
 }
 
-BootAction BootControl::start_swap(const SwapPlan& plan, BootReport* report) {
+// The incoming image turned out damaged in flash partway through the swap: the sectors already
+// exchanged are swapped back (a revert over just those), the stuck one restored from the scratch.
+BootAction BootControl::abandon_upgrade(SwapScratch& swap, BootReport* report) {
+  const SwapPlan plan = state_.plan;
+  const uint32_t stuck = swap.stuck_sector();
+  SwapResult restored = swap.restore_outgoing(plan, stuck);
+  if (restored == SwapResult::flash_error) return BootAction::flash_error;
+  TextBuilder why(report->detail, sizeof(report->detail));
+  if (restored != SwapResult::done) {
+    why.add("both images are damaged in flash at sector ").add_u32(stuck).add(": not starting anything");
+    return BootAction::no_image;
+  }
+  BootAction action = BootAction::rolled_back;
+  if (stuck == 0) {  // nothing was exchanged: the outgoing image is where it was
+    bool intact = false;
+    if (!region_has_hash(0, plan.outgoing.size, plan.outgoing.sha256, &intact)) return BootAction::flash_error;
+    if (!intact) {
+      why.add("the new image is damaged in flash and the previous one fails its SHA-256 check: not starting anything");
+      return BootAction::no_image;
+    }
+    uint8_t payload[kImageRecordBytes];
+    encode_image_record(plan.outgoing, payload);
+    if (!journal_.append(RecordType::active, 0, payload, kImageRecordBytes, &state_)) return BootAction::flash_error;
+  } else {
+    SwapPlan back;
+    back.kind = SwapKind::revert;
+    back.secondary = plan.secondary;
+    back.sectors = stuck;
+    back.incoming = plan.outgoing;
+    back.outgoing = plan.incoming;
+    action = start_swap(back, report);
+  }
+  if (action == BootAction::rolled_back)
+    TextBuilder(report->detail, sizeof(report->detail))
+        .add("the new image is damaged in flash at sector ").add_u32(stuck).add(": put the previous image back");
+  return action;
+}
+
+BootAction BootControl::roll_back_to_previous(BootReport* report) {
+  // Rolling back swaps the copy over the running image: a copy that fails its hash (a misread when
+  // it was made, or damage since, or a staged image written over it) must not replace it.
+  bool intact = false;
+  if (!state_.has_previous) return BootAction::booted;
+  if (!region_has_hash(state_.previous_address, state_.previous.size, state_.previous.sha256, &intact))
+    return BootAction::flash_error;
+  if (!intact) return BootAction::booted;
+  SwapPlan back;
+  back.kind = SwapKind::revert;
+  back.secondary = state_.previous_address;
+  back.sectors = sectors_for(state_.previous.size, state_.active.size);
+  back.incoming = state_.previous;
+  back.outgoing = state_.active;
+  return start_swap(back, report);
+}
+
+BootAction BootControl::start_swap(SwapPlan plan, BootReport* report) {
+  SectorTable table(flash_, layout_.sector_table_address());
+  if (!table.build(plan.secondary, plan.sectors, sector_buffer_, &plan.table_crc)) return BootAction::flash_error;
   uint8_t payload[kSwapPlanBytes];
   encode_swap_plan(plan, payload);
   if (!journal_.append(RecordType::swap_begin, 0, payload, kSwapPlanBytes, &state_)) return BootAction::flash_error;
-  if (!run_swap(report)) return BootAction::flash_error;
-  return plan.kind == SwapKind::upgrade && state_.phase == BootPhase::trial ? BootAction::upgraded
-                                                                            : BootAction::rolled_back;
-}
-
-bool BootControl::inflate_staged(uint32_t staged, uint32_t size, uint32_t target, uint32_t inflated,
-                                 uint8_t sha256[32], BootReport* report) {
-  TextBuilder why(report->detail, sizeof(report->detail));
-  if (options_.inflater == nullptr || !options_.inflater->start()) {
-    why.add("gzip image but this boot path has no inflater");
-    return false;
-  }
-  // The image is hashed as the inflater produces it (zlib checked it against the gzip CRC), not
-  // read back later: a misread of the written copy must not become the reference hash.
-  crypto::Sha256 sha;
-  uint8_t in[512];
-  uint32_t read_at = staged, in_len = 0, in_pos = 0, written = 0, filled = 0;
-  InflateStatus status = InflateStatus::more;
-  while (status == InflateStatus::more) {
-    if (in_pos == in_len && read_at < staged + size) {
-      in_len = staged + size - read_at < sizeof(in) ? staged + size - read_at : uint32_t(sizeof(in));
-      if (flash_.read(read_at, in, in_len) != FlashStatus::ok) return false;
-      read_at += in_len;
-      in_pos = 0;
-    }
-    uint32_t consumed = 0, produced = 0;
-    status = options_.inflater->inflate(in + in_pos, in_len - in_pos, &consumed, sector_buffer_ + filled,
-                                        kSectorSize - filled, &produced);
-    in_pos += consumed;
-    filled += produced;
-    bool stuck = consumed == 0 && produced == 0 && in_pos == in_len && read_at >= staged + size;
-    if (status == InflateStatus::error || (status == InflateStatus::more && stuck) || written + filled > inflated) {
-      why.add("gzip stream is corrupt or longer than its declared size");
-      return false;
-    }
-    if (filled == kSectorSize || (status == InflateStatus::end_of_stream && filled > 0)) {
-      sha.update(sector_buffer_, filled);
-      memset(sector_buffer_ + filled, 0xFF, kSectorSize - filled);
-      uint32_t at = target + written;
-      if (flash_.erase_sector(at / kSectorSize) != FlashStatus::ok ||
-          flash_.write(at, sector_buffer_, kSectorSize) != FlashStatus::ok)
-        return false;
-      written += filled;
-      filled = 0;
-    }
-  }
-  if (written != inflated) {
-    why.add("gzip stream inflated to ").add_u32(written).add(" bytes, its trailer says ").add_u32(inflated);
-    return false;
-  }
-  sha.finish(sha256);
-  return true;
+  return run_swap(report);
 }
 
 BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* report) {
@@ -193,54 +255,61 @@ BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* repo
         .add_u32(size).add(" is outside the OTA area");
     return BootAction::command_rejected;
   }
-  uint8_t expected[32], staged_sha[32];
-  bool has_expected = get_staged_hash(cmd, expected);
+  uint8_t staged_sha[32];
+  bool has_expected = get_staged_hash(cmd, staged_sha);
   if (has_expected) {
-    if (!hash_region(src, size, staged_sha)) return BootAction::flash_error;
-    if (memcmp(staged_sha, expected, 32) != 0) {
+    bool equal = false;
+    if (!region_has_hash(src, size, staged_sha, &equal)) return BootAction::flash_error;
+    if (!equal) {
       why.add("staged image differs from the one the Updater verified (SHA-256 mismatch: flash damaged or misread)");
       return BootAction::command_rejected;
     }
   }
-  uint8_t magic[2];
-  if (flash_.read(src, magic, 2) != FlashStatus::ok) return BootAction::flash_error;
-  bool gzip = magic[0] == 0x1f && magic[1] == 0x8b;
+  const ImageRules rules = image_rules();
+  FlashRegionReader staged(flash_, src, size);
+  ImageAcceptance accepted = check_image(staged, rules);
   uint32_t image = src, image_size = size, limit = layout_.boot_area_start();
-  if (gzip) {
-    uint8_t isize[4];
-    if (size < 18) {
-      why.add("gzip image of ").add_u32(size).add(" bytes is too short for a gzip header and trailer");
-      return BootAction::command_rejected;
-    }
-    if (flash_.read(src + size - 4, isize, 4) != FlashStatus::ok) return BootAction::flash_error;
-    image_size = load_le32(isize);
-    if (image_size == 0 || !place_inflated(src, state_.active.size, image_size, &image)) {
+  if (accepted.verdict == ImageVerdict::needs_inflation) {
+    image_size = accepted.inflated_size;
+    if (!place_inflated(src, state_.active.size, image_size, &image)) {
       why.add("gzip image inflates to ").add_u32(image_size).add(" bytes, which does not fit next to the running image");
       return BootAction::command_rejected;
     }
-    if (!inflate_staged(src, size, image, image_size, staged_sha, report)) return BootAction::command_rejected;
+    if (options_.inflater == nullptr) {
+      why.add("gzip image but this boot path has no inflater");
+      return BootAction::command_rejected;
+    }
+    InflatedImage inflated;
+    InflateResult r = inflate_to_flash(flash_, *options_.inflater, src, size, image, image_size, sector_buffer_, &inflated);
+    if (r != InflateResult::ok) {
+      why.add(describe(r));
+      return r == InflateResult::flash_error ? BootAction::flash_error : BootAction::command_rejected;
+    }
+    memcpy(staged_sha, inflated.sha256, 32);
+    has_expected = true;
     limit = src;
+    FlashRegionReader unpacked(flash_, image, image_size);
+    accepted = check_inflated_image(unpacked, rules);
+  }
+  if (!accepted.ok()) {
+    why.add("image refused: ").add(accepted.detail);
+    return BootAction::command_rejected;
   }
   SwapPlan plan;
   plan.kind = SwapKind::upgrade;
   plan.secondary = image;
-  uint32_t area = round_up_4k(image_size) > running ? round_up_4k(image_size) : running;
-  plan.sectors = area / kSectorSize;
+  plan.sectors = sectors_for(image_size, state_.active.size);
+  uint32_t area = plan.sectors * kSectorSize;
   plan.command_id = id;
   plan.outgoing = state_.active;
   plan.incoming.size = image_size;
-  plan.incoming.security_version = image_security_version(image, image_size);
-  if (gzip || has_expected)
+  plan.incoming.security_version = accepted.security_version;
+  if (has_expected)
     memcpy(plan.incoming.sha256, staged_sha, 32);
   else if (!hash_region(image, image_size, plan.incoming.sha256))
     return BootAction::flash_error;
-  if (area > limit - image || image < area) {
+  if (area > limit - image || image < area || plan.sectors > kMaxSwapSectors) {
     why.add("boot command rejected: the swap area would overlap the boot area");
-    return BootAction::command_rejected;
-  }
-  if (plan.incoming.security_version < state_.min_security_version) {
-    why.add("image refused: security version ").add_u32(plan.incoming.security_version)
-        .add(" is below the device's minimum ").add_u32(state_.min_security_version);
     return BootAction::command_rejected;
   }
   return start_swap(plan, report);
@@ -252,33 +321,52 @@ BootReport BootControl::boot() {
     report.action = BootAction::flash_error;
     return report;
   }
-  if (state_.phase == BootPhase::swapping) {
-    report.action = run_swap(&report) ? BootAction::resumed : BootAction::flash_error;
+  if (report.journal == JournalStatus::empty) {
+    report.action = state_.has_active ? BootAction::adopted : BootAction::no_image;
+  } else if (state_.phase == BootPhase::swapping) {
+    BootAction action = run_swap(&report);
+    report.action = action == BootAction::upgraded || action == BootAction::rolled_back ? BootAction::resumed : action;
     if (report.action == BootAction::resumed && state_.phase == BootPhase::trial &&
         !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
       report.action = BootAction::flash_error;
   } else {
-    EbootCommand command;
-    report.command = read_eboot_command(rtc_, &command);
-    if (report.command == CommandStatus::valid) {
-      report.action = act_on_command(command, &report);
-      // Cleared only now, after the swap was verified (or the command refused).
-      if (report.action != BootAction::flash_error) clear_eboot_command(rtc_);
-      if (report.action == BootAction::upgraded &&
-          !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
-        report.action = BootAction::flash_error;
-    }
-    // A command that started nothing (stale, LOAD_APP, refused) still means a boot of the image.
-    bool command_acted = report.action != BootAction::booted && report.action != BootAction::command_rejected;
-    if (!command_acted && state_.phase == BootPhase::trial) {
-      if (state_.trial_boots >= options_.max_trial_boots)
-        report.action = roll_back_trial(&report);
-      else if (!journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
-        report.action = BootAction::flash_error;
+    bool intact = true;
+    if (!primary_matches_journal(&intact)) {
+      report.action = BootAction::flash_error;
+    } else if (!intact) {
+      report.action = recover_primary(&report);
+    } else {
+      EbootCommand command;
+      report.command = read_eboot_command(rtc_, &command);
+      if (report.command == CommandStatus::valid) {
+        report.action = act_on_command(command, &report);
+        // Cleared only now, after the swap was verified (or the command refused).
+        if (report.action != BootAction::flash_error) clear_eboot_command(rtc_);
+        if (report.action == BootAction::upgraded &&
+            !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
+          report.action = BootAction::flash_error;
+      }
+      // A command that started nothing (stale, LOAD_APP, refused) still means a boot of the image.
+      bool command_acted = report.action != BootAction::booted && report.action != BootAction::command_rejected;
+      if (!command_acted && state_.phase == BootPhase::trial) {
+        if (state_.trial_boots >= options_.max_trial_boots) {
+          uint32_t boots = state_.trial_boots;
+          BootAction action = roll_back_to_previous(&report);
+          if (action == BootAction::rolled_back) {
+            TextBuilder(report.detail, sizeof(report.detail)).add("image not confirmed after ").add_u32(boots).add(" boots");
+          } else if (action == BootAction::booted) {
+            TextBuilder(report.detail, sizeof(report.detail))
+                .add("image not confirmed, but the rollback copy fails its SHA-256 check: keeping the running image");
+          }
+          report.action = action;
+        } else if (!journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_)) {
+          report.action = BootAction::flash_error;
+        }
+      }
     }
   }
-  report.bootable = state_.has_active && report.action != BootAction::flash_error;
   if (!state_.has_active && report.action != BootAction::flash_error) report.action = BootAction::no_image;
+  report.bootable = report.action != BootAction::flash_error && report.action != BootAction::no_image;
   return report;
 }
 
@@ -298,18 +386,26 @@ bool BootControl::confirm() {
   return journal_.append(RecordType::confirm, 0, nullptr, 0, &state_);
 }
 
-bool BootControl::provision(const uint8_t* image, uint32_t size, uint32_t security_version) {
+bool BootControl::provision(const uint8_t* image, uint32_t size) {
   if (size == 0 || round_up_4k(size) > layout_.boot_area_start() / 2) return false;
+  BufferReader reader(image, size);
+  ImageRules rules;
+  rules.chip_size = flash_.size();
+  ImageAcceptance accepted = check_inflated_image(reader, rules);
+  if (!accepted.ok()) return false;
   for (uint32_t at = 0; at < size; at += kSectorSize) {
     uint32_t n = size - at < kSectorSize ? size - at : kSectorSize;
-    if (flash_.erase_sector(at / kSectorSize) != FlashStatus::ok || flash_.write(at, image + at, n) != FlashStatus::ok)
+    memset(sector_buffer_, 0xFF, kSectorSize);  // the last sector is padded: writes are whole words
+    memcpy(sector_buffer_, image + at, n);
+    if (flash_.erase_sector(at / kSectorSize) != FlashStatus::ok ||
+        flash_.write(at, sector_buffer_, kSectorSize) != FlashStatus::ok)
       return false;
   }
   BootState fresh;
   fresh.has_active = true;
   fresh.active.size = size;
-  fresh.active.security_version = security_version;
-  fresh.min_security_version = security_version;  // the factory image sets the floor
+  fresh.active.security_version = accepted.security_version;
+  fresh.min_security_version = accepted.security_version;  // the factory image sets the floor
   crypto::Sha256 sha;
   sha.update(image, size);
   sha.finish(fresh.active.sha256);

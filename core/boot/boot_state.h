@@ -20,6 +20,7 @@ struct SwapPlan {
   uint32_t secondary = 0;  // flash address of the secondary area
   uint32_t sectors = 0;    // sectors exchanged
   uint32_t command_id = 0; // args[3] of the eboot command that started it (0 for reverts)
+  uint32_t table_crc = 0;  // binds the plan to its sector table (core/boot/sector_table.h)
   ImageRecord incoming;    // the image moving into the primary slot
   ImageRecord outgoing;    // the image moving out (kept for rollback)
 };

@@ -8,12 +8,12 @@
 namespace otakit {
 namespace {
 
-constexpr uint32_t kJournalMagic = 0x314A544Fu;  // "OTJ1"
+constexpr uint32_t kJournalMagic = 0x324A544Fu;  // "OTJ2"
 constexpr uint32_t kRecordHeader = 4;
 constexpr uint32_t kRecordCrc = 4;
 constexpr uint32_t kMaxPayload = kSwapPlanBytes;
-constexpr uint8_t kLastType = 10;
-constexpr RecordType kCounters = RecordType(10);  // payload: updates, rollbacks, last command id
+constexpr uint32_t kMaxRecord = kRecordHeader + kMaxPayload + kRecordCrc;
+constexpr uint8_t kLastType = uint8_t(RecordType::counters);
 constexpr uint32_t kMaxSnapshotTrialBoots = 255;
 
 void decode_image_record(const uint8_t* in, ImageRecord* out) {
@@ -28,16 +28,32 @@ bool all_ff(const uint8_t* p, uint32_t n) {
   return true;
 }
 
+bool header_valid(const uint8_t* h, uint32_t* sequence) {
+  if (load_le32(h) != kJournalMagic || load_le32(h + 12) != crc32_mpeg2(h, 12)) return false;
+  *sequence = load_le32(h + 4);
+  return true;
+}
+
 }  // namespace
 
 const char* describe(JournalStatus status) {
   switch (status) {
     case JournalStatus::ok: return "journal ok";
     case JournalStatus::empty: return "no boot journal (new device or journal lost)";
-    case JournalStatus::repaired: return "boot journal had a torn record and was compacted";
+    case JournalStatus::repaired: return "boot journal had a torn or corrupt record; it was skipped and the log compacted";
     case JournalStatus::flash_error: return "boot journal could not be read or written";
   }
   return "unknown";
+}
+
+bool record_is_twinned(RecordType type) {
+  switch (type) {
+    case RecordType::step_scratch:
+    case RecordType::step_primary:
+    case RecordType::step_done:
+    case RecordType::boot_attempt: return false;
+    default: return true;
+  }
 }
 
 uint32_t encode_image_record(const ImageRecord& image, uint8_t* out) {
@@ -52,8 +68,9 @@ uint32_t encode_swap_plan(const SwapPlan& plan, uint8_t* out) {
   store_le32(out + 4, plan.secondary);
   store_le32(out + 8, plan.sectors);
   store_le32(out + 12, plan.command_id);
-  encode_image_record(plan.incoming, out + 16);
-  encode_image_record(plan.outgoing, out + 16 + kImageRecordBytes);
+  store_le32(out + 16, plan.table_crc);
+  encode_image_record(plan.incoming, out + 20);
+  encode_image_record(plan.outgoing, out + 20 + kImageRecordBytes);
   return kSwapPlanBytes;
 }
 
@@ -77,8 +94,9 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
       p.secondary = load_le32(payload + 4);
       p.sectors = load_le32(payload + 8);
       p.command_id = load_le32(payload + 12);
-      decode_image_record(payload + 16, &p.incoming);
-      decode_image_record(payload + 16 + kImageRecordBytes, &p.outgoing);
+      p.table_crc = load_le32(payload + 16);
+      decode_image_record(payload + 20, &p.incoming);
+      decode_image_record(payload + 20 + kImageRecordBytes, &p.outgoing);
       if (p.sectors == 0 || p.secondary % 4096 != 0) return false;
       s->plan = p;
       s->phase = BootPhase::swapping;
@@ -130,73 +148,96 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
       if (payload_len != 4) return false;
       s->min_security_version = load_le32(payload);
       return true;
-    default:
-      if (type == kCounters && payload_len == 12) {
-        s->updates = load_le32(payload);
-        s->rollbacks = load_le32(payload + 4);
-        s->last_command_id = load_le32(payload + 8);
-        return true;
-      }
-      return false;
+    case RecordType::counters:
+      if (payload_len != 12) return false;
+      s->updates = load_le32(payload);
+      s->rollbacks = load_le32(payload + 4);
+      s->last_command_id = load_le32(payload + 8);
+      return true;
   }
+  return false;
+}
+
+int Journal::pick_live_sector(uint32_t* sequence) {
+  int live = -1;
+  for (int i = 0; i < 2; ++i) {
+    alignas(4) uint8_t h[2 * kHeaderSize];
+    uint32_t seq = 0;
+    bool valid = false;
+    // Two reads at most: a misread is not a damaged header.
+    for (int attempt = 0; attempt < 2 && !valid; ++attempt) {
+      if (flash_.read(sector_[i], h, sizeof(h)) != FlashStatus::ok) return -2;
+      valid = header_valid(h, &seq) || header_valid(h + kHeaderSize, &seq);
+    }
+    if (valid && (live < 0 || seq > *sequence)) {
+      live = i;
+      *sequence = seq;
+    }
+  }
+  return live;
+}
+
+Journal::Slot Journal::read_record(uint32_t address, uint32_t room, uint8_t* rec, uint32_t* total) {
+  if (room < kRecordHeader + kRecordCrc) return Slot::corrupt;
+  if (flash_.read(address, rec, kRecordHeader) != FlashStatus::ok) return Slot::corrupt;
+  if (all_ff(rec, kRecordHeader)) return Slot::blank;
+  uint32_t payload_len = uint32_t(rec[1]) * 4;
+  *total = kRecordHeader + payload_len + kRecordCrc;
+  if (rec[0] == 0 || rec[0] > kLastType || payload_len > kMaxPayload || *total > room) return Slot::corrupt;
+  if (flash_.read(address + kRecordHeader, rec + kRecordHeader, payload_len + kRecordCrc) != FlashStatus::ok)
+    return Slot::corrupt;
+  uint32_t crc = load_le32(rec + kRecordHeader + payload_len);
+  return crc == crc32_mpeg2(rec, kRecordHeader + payload_len) ? Slot::valid : Slot::corrupt;
+}
+
+bool Journal::tail_is_blank(uint32_t address, uint32_t offset) {
+  alignas(4) uint8_t chunk[128];
+  for (uint32_t at = offset; at < kSectorSize; at += sizeof(chunk)) {
+    uint32_t n = kSectorSize - at < sizeof(chunk) ? kSectorSize - at : uint32_t(sizeof(chunk));
+    if (flash_.read(address + at, chunk, n) != FlashStatus::ok || !all_ff(chunk, n)) return false;
+  }
+  return true;
 }
 
 JournalStatus Journal::load(BootState* state) {
   *state = BootState();
-  current_ = -1;
+  skipped_ = 0;
   uint32_t best_seq = 0;
-  for (int i = 0; i < 2; ++i) {
-    uint8_t h[kHeaderSize];
-    if (flash_.read(sector_[i], h, kHeaderSize) != FlashStatus::ok) return JournalStatus::flash_error;
-    if (load_le32(h) != kJournalMagic || load_le32(h + 12) != crc32_mpeg2(h, 12)) continue;
-    uint32_t seq = load_le32(h + 4);
-    if (current_ < 0 || seq > best_seq) {
-      current_ = i;
-      best_seq = seq;
-    }
-  }
+  current_ = pick_live_sector(&best_seq);
+  if (current_ == -2) return JournalStatus::flash_error;
   if (current_ < 0) return JournalStatus::empty;
   sequence_ = best_seq;
 
-  uint32_t offset = kHeaderSize;
-  bool torn = false;
-  uint8_t rec[kRecordHeader + kMaxPayload + kRecordCrc];
-  while (offset + kRecordHeader + kRecordCrc <= kSectorSize) {
-    if (flash_.read(sector_[current_] + offset, rec, kRecordHeader) != FlashStatus::ok)
-      return JournalStatus::flash_error;
-    if (all_ff(rec, kRecordHeader)) break;
-    uint32_t payload_len = uint32_t(rec[1]) * 4;
-    uint32_t total = kRecordHeader + payload_len + kRecordCrc;
-    if (rec[0] == 0 || rec[0] > kLastType || payload_len > kMaxPayload || offset + total > kSectorSize) {
-      torn = true;
-      break;
+  const uint32_t base = sector_[current_];
+  uint32_t offset = kRecordsStart;
+  bool repair = false;
+  alignas(4) uint8_t rec[kMaxRecord];
+  while (offset < kSectorSize) {
+    uint32_t total = 0;
+    Slot slot = read_record(base + offset, kSectorSize - offset, rec, &total);
+    if (slot == Slot::corrupt) slot = read_record(base + offset, kSectorSize - offset, rec, &total);
+    if (slot == Slot::blank && tail_is_blank(base, offset)) break;
+    if (slot == Slot::valid) {
+      // A record that does not apply (the second of a twin, or one whose context was lost) is
+      // passed over: it cannot make the state worse than the records around it say.
+      apply_record(RecordType(rec[0]), load_le16(rec + 2), rec + kRecordHeader, total - kRecordHeader - kRecordCrc,
+                   state);
+      offset += total;
+      continue;
     }
-    if (flash_.read(sector_[current_] + offset + kRecordHeader, rec + kRecordHeader,
-                    payload_len + kRecordCrc) != FlashStatus::ok)
-      return JournalStatus::flash_error;
-    uint32_t crc = load_le32(rec + kRecordHeader + payload_len);
-    if (crc != crc32_mpeg2(rec, kRecordHeader + payload_len) ||
-        !apply_record(RecordType(rec[0]), load_le16(rec + 2), rec + kRecordHeader, payload_len, state)) {
-      torn = true;
-      break;
-    }
-    offset += total;
-  }
-  // A torn or partly programmed write can leave a record header erased but bytes after it at 0;
-  // appending over those would fail on every boot, so the tail must be erased or it is repaired.
-  for (uint32_t at = offset; !torn && at < kSectorSize; at += sizeof(rec)) {
-    uint32_t n = kSectorSize - at < sizeof(rec) ? kSectorSize - at : uint32_t(sizeof(rec));
-    if (flash_.read(sector_[current_] + at, rec, n) != FlashStatus::ok) return JournalStatus::flash_error;
-    torn = !all_ff(rec, n);
+    // Damaged bytes: resynchronise on the next word where a valid record starts.
+    repair = true;
+    ++skipped_;
+    offset += 4;
   }
   append_at_ = offset;
-  if (!torn) return JournalStatus::ok;
+  if (!repair) return JournalStatus::ok;
   return compact(*state) ? JournalStatus::repaired : JournalStatus::flash_error;
 }
 
 bool Journal::write_record(uint32_t sector_address, uint32_t* offset, RecordType type, uint16_t aux,
                            const uint8_t* payload, uint32_t payload_len) {
-  uint8_t rec[kRecordHeader + kMaxPayload + kRecordCrc];
+  alignas(4) uint8_t rec[kMaxRecord];
   rec[0] = uint8_t(type);
   rec[1] = uint8_t(payload_len / 4);
   rec[2] = uint8_t(aux);
@@ -204,9 +245,12 @@ bool Journal::write_record(uint32_t sector_address, uint32_t* offset, RecordType
   if (payload_len > 0) memcpy(rec + kRecordHeader, payload, payload_len);
   store_le32(rec + kRecordHeader + payload_len, crc32_mpeg2(rec, kRecordHeader + payload_len));
   uint32_t total = kRecordHeader + payload_len + kRecordCrc;
-  if (*offset + total > kSectorSize) return false;
-  if (flash_.write(sector_address + *offset, rec, total) != FlashStatus::ok) return false;
-  *offset += total;
+  int copies = record_is_twinned(type) ? 2 : 1;
+  if (*offset + copies * total > kSectorSize) return false;
+  for (int i = 0; i < copies; ++i) {
+    if (flash_.write(sector_address + *offset, rec, total) != FlashStatus::ok) return false;
+    *offset += total;
+  }
   return true;
 }
 
@@ -243,23 +287,25 @@ bool Journal::write_snapshot(uint32_t sector_address, uint32_t* offset, const Bo
   store_le32(payload, s.updates);
   store_le32(payload + 4, s.rollbacks);
   store_le32(payload + 8, s.last_command_id);
-  return write_record(sector_address, offset, kCounters, 0, payload, 12);
+  return write_record(sector_address, offset, RecordType::counters, 0, payload, 12);
 }
 
 bool Journal::compact(const BootState& state) {
   int target = current_ < 0 ? 0 : 1 - current_;
   uint32_t address = sector_[target];
   if (flash_.erase_sector(address / kSectorSize) != FlashStatus::ok) return false;
-  uint32_t offset = kHeaderSize;
+  uint32_t offset = kRecordsStart;
   if (!write_snapshot(address, &offset, state)) return false;
-  // The header goes last: until it is written the new sector does not count.
-  uint8_t h[kHeaderSize];
+  // The headers go last: until one is written the new sector does not count, and the old
+  // sector is left as it is, the fallback should both new headers ever be damaged.
+  alignas(4) uint8_t h[kHeaderSize];
   store_le32(h, kJournalMagic);
   store_le32(h + 4, sequence_ + 1);
   store_le32(h + 8, 0xFFFFFFFFu);
   store_le32(h + 12, crc32_mpeg2(h, 12));
-  if (flash_.write(address, h, kHeaderSize) != FlashStatus::ok) return false;
-  if (current_ >= 0 && flash_.erase_sector(sector_[current_] / kSectorSize) != FlashStatus::ok) return false;
+  if (flash_.write(address, h, kHeaderSize) != FlashStatus::ok ||
+      flash_.write(address + kHeaderSize, h, kHeaderSize) != FlashStatus::ok)
+    return false;
   current_ = target;
   ++sequence_;
   append_at_ = offset;
@@ -267,11 +313,19 @@ bool Journal::compact(const BootState& state) {
   return true;
 }
 
-bool Journal::reset(const BootState& state) { return compact(state); }
+bool Journal::reset(const BootState& state) {
+  // Above whatever generation the sectors hold, even one this object never loaded.
+  uint32_t seq = 0;
+  int live = pick_live_sector(&seq);
+  if (live == -2) return false;
+  current_ = live;
+  sequence_ = live < 0 ? 0 : seq;
+  return compact(state);
+}
 
 bool Journal::append(RecordType type, uint16_t aux, const uint8_t* payload, uint32_t payload_len,
                      BootState* state) {
-  uint32_t total = kRecordHeader + payload_len + kRecordCrc;
+  uint32_t total = (kRecordHeader + payload_len + kRecordCrc) * (record_is_twinned(type) ? 2 : 1);
   if (current_ < 0 || append_at_ + total > kSectorSize) {
     if (!compact(*state)) return false;
   }

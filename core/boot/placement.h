@@ -3,9 +3,20 @@
 #pragma once
 #include <stdint.h>
 
+#include "core/boot/sector_table.h"
 #include "core/flash/layout.h"
 
 namespace otakit {
+
+// The largest image a swap against a running image of running_size takes: half the space below
+// the boot area (both images are kept for rollback), within what the sector table covers and
+// what the irom window maps.
+inline uint32_t staging_capacity(const FlashLayout& layout, uint32_t running_size) {
+  uint32_t cap = (layout.boot_area_start() / 2) & ~0xFFFu;
+  if (cap > kMaxSwapSectors * kSectorSize) cap = kMaxSwapSectors * kSectorSize;
+  if (round_up_4k(running_size) > cap) return 0;
+  return cap < layout.max_sketch_size ? cap : layout.max_sketch_size;
+}
 
 // The swap exchanges the first `area` bytes of flash (the primary slot) with an equally large
 // secondary area, area = max(new, running) rounded to sectors. The two must not overlap, so the
@@ -16,16 +27,9 @@ inline bool place_staging(const FlashLayout& layout, uint32_t running_size, uint
   uint32_t image = round_up_4k(image_size);
   uint32_t area = image > running ? image : running;
   uint32_t top = layout.boot_area_start();
-  if (area > top / 2) return false;
+  if (area > top / 2 || area > kMaxSwapSectors * kSectorSize) return false;
   *address = top - area;
   return true;
-}
-
-// The largest image place_staging() accepts next to a running image of running_size: half the
-// space below the boot area, since both images are kept for rollback.
-inline uint32_t staging_capacity(const FlashLayout& layout, uint32_t running_size) {
-  uint32_t half = (layout.boot_area_start() / 2) & ~0xFFFu;
-  return round_up_4k(running_size) > half ? 0 : half;
 }
 
 // For a gzip image staged at `staged`: where its inflated form (inflated_size bytes) goes,
@@ -35,7 +39,7 @@ inline bool place_inflated(uint32_t staged, uint32_t running_size, uint32_t infl
   uint32_t running = round_up_4k(running_size);
   uint32_t inflated = round_up_4k(inflated_size);
   uint32_t area = inflated > running ? inflated : running;
-  if (area > staged || staged - area < area) return false;  // disjoint from the primary slot
+  if (area > staged || staged - area < area || area > kMaxSwapSectors * kSectorSize) return false;
   *address = staged - area;
   return true;
 }

@@ -78,18 +78,22 @@ bool encode_app_descriptor(const AppDescriptor& in, uint8_t out[kAppDescriptorSi
 
 namespace {
 
-DescriptorStatus locate_and_decode(const uint8_t* file, uint32_t size, AppDescriptor* out) {
-  uint32_t app = locate_app_image(file, size);
+DescriptorStatus locate_and_decode(ByteReader& in, AppDescriptor* out) {
+  const uint32_t size = in.size();
+  uint32_t app = locate_app_image(in);
   uint32_t first_data = app + kEspImageHeaderSize + kEspSegmentHeaderSize;
-  if (size < first_data || file[app] != kEspImageMagic || file[app + 1] == 0)
+  uint8_t head[kEspImageHeaderSize + kEspSegmentHeaderSize];
+  if (size < first_data || !in.read(app, head, sizeof(head)) || head[0] != kEspImageMagic || head[1] == 0)
     return DescriptorStatus::no_app_image;
   uint32_t at = app + kAppDescriptorAppOffset;
-  if (size < at + 4 || load_le32(file + at) != kAppDescriptorMagic) return DescriptorStatus::absent;
-  uint32_t first_segment_size = load_le32(file + app + kEspImageHeaderSize + 4);
+  uint8_t record[kAppDescriptorSize];
+  if (size < at + 4 || !in.read(at, record, 4) || load_le32(record) != kAppDescriptorMagic)
+    return DescriptorStatus::absent;
+  uint32_t first_segment_size = load_le32(head + kEspImageHeaderSize + 4);
   uint32_t needed = at + kAppDescriptorSize - first_data;
-  if (first_segment_size < needed || size - at < kAppDescriptorSize)
+  if (first_segment_size < needed || size - at < kAppDescriptorSize || !in.read(at, record, sizeof(record)))
     return DescriptorStatus::outside_segment;
-  DescriptorStatus status = decode_app_descriptor(file + at, size - at, out);
+  DescriptorStatus status = decode_app_descriptor(record, sizeof(record), out);
   if (status == DescriptorStatus::found) out->file_offset = at;
   return status;
 }
@@ -98,7 +102,12 @@ DescriptorStatus locate_and_decode(const uint8_t* file, uint32_t size, AppDescri
 
 bool find_app_descriptor(const uint8_t* file, uint32_t size, AppDescriptor* out,
                          DescriptorStatus* why) {
-  DescriptorStatus status = locate_and_decode(file, size, out);
+  BufferReader in(file, size);
+  return find_app_descriptor(in, out, why);
+}
+
+bool find_app_descriptor(ByteReader& in, AppDescriptor* out, DescriptorStatus* why) {
+  DescriptorStatus status = locate_and_decode(in, out);
   if (why != nullptr) *why = status;
   return status == DescriptorStatus::found;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/image/byte_reader.h"
+
 namespace otakit {
 
 // Layout, all little-endian: magic u32 | security_version u32 | version[32] | project[32].
@@ -45,5 +47,6 @@ bool encode_app_descriptor(const AppDescriptor& in, uint8_t out[kAppDescriptorSi
 // The buffer may end right after the descriptor. why (optional) receives the reason.
 bool find_app_descriptor(const uint8_t* file, uint32_t size, AppDescriptor* out,
                          DescriptorStatus* why = nullptr);
+bool find_app_descriptor(ByteReader& in, AppDescriptor* out, DescriptorStatus* why = nullptr);
 
 }  // namespace otakit

@@ -40,34 +40,51 @@ uint8_t xor_bytes(uint8_t sum, const uint8_t* p, uint32_t n) {
 
 // elf2bin sums the app's segments while the stamp words are still zero, then stamps them; XOR
 // is its own inverse, so removing the stamp bytes' contribution gives the sum it stored.
-bool matches_before_stamp(const uint8_t* data, const EspImage& image) {
+bool matches_before_stamp(ByteReader& in, const EspImage& image) {
   if (image.offset != kAppOffset) return false;
   for (uint32_t i = 0; i < image.segments_parsed; ++i) {
     const EspSegment& s = image.segments[i];
     if (s.data_offset <= kCrcLengthOffset && kCrcStampEnd <= s.data_offset + s.size) {
-      uint8_t stamp = xor_bytes(0, data + kCrcLengthOffset, kCrcStampEnd - kCrcLengthOffset);
-      return uint8_t(image.checksum_computed ^ stamp) == image.checksum_stored;
+      uint8_t words[kCrcStampEnd - kCrcLengthOffset];
+      if (!in.read(kCrcLengthOffset, words, sizeof(words))) return false;
+      return uint8_t(image.checksum_computed ^ xor_bytes(0, words, sizeof(words))) == image.checksum_stored;
     }
   }
   return false;
 }
 
-ImageDiagnosis walk_segments(const uint8_t* data, uint32_t size, EspImage* out) {
+bool xor_region(ByteReader& in, uint32_t offset, uint32_t len, uint8_t* sum) {
+  uint8_t chunk[256];
+  while (len > 0) {
+    uint32_t n = len < sizeof(chunk) ? len : uint32_t(sizeof(chunk));
+    if (!in.read(offset, chunk, n)) return false;
+    *sum = xor_bytes(*sum, chunk, n);
+    offset += n;
+    len -= n;
+  }
+  return true;
+}
+
+ImageDiagnosis walk_segments(ByteReader& in, EspImage* out) {
+  const uint32_t size = in.size();
   uint32_t pos = out->offset + kEspImageHeaderSize;
   uint8_t sum = kEspChecksumSeed;
   for (uint32_t i = 0; i < out->header.segment_count; ++i) {
     if (size - pos < kEspSegmentHeaderSize)
       return problem(ImageError::segment_header_truncated, out->offset, pos, kEspSegmentHeaderSize,
                      size - pos, i);
+    uint8_t h[kEspSegmentHeaderSize];
+    if (!in.read(pos, h, sizeof(h))) return problem(ImageError::unreadable, out->offset, pos);
     EspSegment& seg = out->segments[i];
     seg.header_offset = pos;
-    seg.load_address = load_le32(data + pos);
-    seg.size = load_le32(data + pos + 4);
+    seg.load_address = load_le32(h);
+    seg.size = load_le32(h + 4);
     seg.data_offset = pos + kEspSegmentHeaderSize;
     uint32_t left = size - seg.data_offset;
     if (seg.size > left)
       return problem(ImageError::segment_data_truncated, out->offset, pos, seg.size, left, i);
-    sum = xor_bytes(sum, data + seg.data_offset, seg.size);
+    if (!xor_region(in, seg.data_offset, seg.size, &sum))
+      return problem(ImageError::unreadable, out->offset, seg.data_offset);
     pos = seg.data_offset + seg.size;
     out->segments_parsed = i + 1;
   }
@@ -148,6 +165,7 @@ const char* describe(ImageError error) {
     case ImageError::gzip_truncated: return "the gzip file is shorter than its header and trailer";
     case ImageError::gzip_bad_header:
       return "the gzip header is not a deflate stream ESP8266 boots";
+    case ImageError::unreadable: return "the image could not be read from storage";
   }
   return "unknown image error";
 }
@@ -206,6 +224,11 @@ const char* describe(const ImageDiagnosis& d, char* out, size_t cap) {
       add_hex(t, d.offset);
       t.add(", past the application image at 0x1000");
       break;
+    case ImageError::unreadable:
+      t.add("reading the image at offset ");
+      add_hex(t, d.offset);
+      t.add(" failed");
+      break;
     case ImageError::gzip_truncated:
       t.add("gzip file is ").add_u32(d.actual).add(" bytes long; at least 18 are needed");
       break;
@@ -220,14 +243,17 @@ const char* describe(const ImageDiagnosis& d, char* out, size_t cap) {
   return out;
 }
 
-ImageDiagnosis parse_esp_image(const uint8_t* data, uint32_t size, uint32_t offset, EspImage* out) {
+ImageDiagnosis parse_esp_image(ByteReader& in, uint32_t offset, EspImage* out) {
   *out = EspImage();
   out->offset = offset;
+  const uint32_t size = in.size();
   if (size == 0) return problem(ImageError::empty, offset, 0);
   if (offset > size || size - offset < kEspImageHeaderSize)
     return problem(ImageError::header_truncated, offset, offset, kEspImageHeaderSize,
                    offset > size ? 0 : size - offset);
-  out->header = decode_esp_image_header(data + offset);
+  uint8_t head[kEspImageHeaderSize];
+  if (!in.read(offset, head, sizeof(head))) return problem(ImageError::unreadable, offset, offset);
+  out->header = decode_esp_image_header(head);
   const EspImageHeader& h = out->header;
   if (h.magic != kEspImageMagic)
     return problem(ImageError::bad_magic, offset, offset, kEspImageMagic, h.magic);
@@ -235,12 +261,13 @@ ImageDiagnosis parse_esp_image(const uint8_t* data, uint32_t size, uint32_t offs
   if (h.segment_count > kEspMaxSegments)
     return problem(ImageError::too_many_segments, offset, offset, kEspMaxSegments, h.segment_count);
 
-  ImageDiagnosis d = walk_segments(data, size, out);
+  ImageDiagnosis d = walk_segments(in, out);
   if (!d.ok()) return d;
-  out->checksum_stored = data[out->checksum_offset];
+  if (!in.read(out->checksum_offset, &out->checksum_stored, 1))
+    return problem(ImageError::unreadable, offset, out->checksum_offset);
   if (out->checksum_stored == out->checksum_computed) {
     out->checksum = ChecksumState::valid;
-  } else if (matches_before_stamp(data, *out)) {
+  } else if (matches_before_stamp(in, *out)) {
     out->checksum = ChecksumState::valid_before_crc_stamp;
   } else {
     out->checksum = ChecksumState::mismatch;
@@ -250,10 +277,21 @@ ImageDiagnosis parse_esp_image(const uint8_t* data, uint32_t size, uint32_t offs
   return d;
 }
 
-uint32_t locate_app_image(const uint8_t* data, uint32_t size) {
-  bool two_images = size >= kAppOffset + kEspImageHeaderSize && data[0] == kEspImageMagic &&
-                    data[kAppOffset] == kEspImageMagic;
+ImageDiagnosis parse_esp_image(const uint8_t* data, uint32_t size, uint32_t offset, EspImage* out) {
+  BufferReader in(data, size);
+  return parse_esp_image(in, offset, out);
+}
+
+uint32_t locate_app_image(ByteReader& in) {
+  uint8_t first = 0, at_app = 0;
+  bool two_images = in.size() >= kAppOffset + kEspImageHeaderSize && in.read(0, &first, 1) &&
+                    in.read(kAppOffset, &at_app, 1) && first == kEspImageMagic && at_app == kEspImageMagic;
   return two_images ? kAppOffset : 0;
+}
+
+uint32_t locate_app_image(const uint8_t* data, uint32_t size) {
+  BufferReader in(data, size);
+  return locate_app_image(in);
 }
 
 CrcStamp check_crc_stamp(const uint8_t* data, uint32_t size) {
@@ -271,13 +309,21 @@ CrcStamp check_crc_stamp(const uint8_t* data, uint32_t size) {
   return stamp;
 }
 
-GzipInfo inspect_gzip(const uint8_t* data, uint32_t size) {
+GzipInfo inspect_gzip(ByteReader& in) {
   GzipInfo info;
-  info.is_gzip = size >= 2 && data[0] == kGzipId1 && data[1] == kGzipId2;
-  if (!info.is_gzip || size < kGzipMinimumSize) return info;
-  info.header_ok = data[2] == kGzipDeflate && (data[3] & kGzipReservedFlags) == 0;
-  info.isize = load_le32(data + size - 4);
+  const uint32_t size = in.size();
+  uint8_t head[4] = {}, tail[4] = {};
+  info.is_gzip = size >= 2 && in.read(0, head, 2) && head[0] == kGzipId1 && head[1] == kGzipId2;
+  if (!info.is_gzip || size < kGzipMinimumSize || !in.read(0, head, 4) || !in.read(size - 4, tail, 4)) return info;
+  info.header_ok = head[2] == kGzipDeflate && (head[3] & kGzipReservedFlags) == 0;
+  info.method_and_flags = uint32_t(head[2] | head[3] << 8);
+  info.isize = load_le32(tail);
   return info;
+}
+
+GzipInfo inspect_gzip(const uint8_t* data, uint32_t size) {
+  BufferReader in(data, size);
+  return inspect_gzip(in);
 }
 
 const char* describe(EspFileKind kind) {
@@ -289,32 +335,39 @@ const char* describe(EspFileKind kind) {
   return "unknown";
 }
 
-ImageDiagnosis parse_esp_file(const uint8_t* data, uint32_t size, EspFile* out) {
+ImageDiagnosis parse_esp_file(ByteReader& in, EspFile* out) {
   *out = EspFile();
+  const uint32_t size = in.size();
   if (size == 0) return problem(ImageError::empty, 0, 0);
-  out->gzip = inspect_gzip(data, size);
+  out->gzip = inspect_gzip(in);
   if (out->gzip.is_gzip) {
     out->kind = EspFileKind::gzip;
     if (size < kGzipMinimumSize)
       return problem(ImageError::gzip_truncated, 0, 0, kGzipMinimumSize, size);
     if (!out->gzip.header_ok)
-      return problem(ImageError::gzip_bad_header, 0, 2, kGzipDeflate,
-                     uint32_t(data[2] | data[3] << 8));
+      return problem(ImageError::gzip_bad_header, 0, 2, kGzipDeflate, out->gzip.method_and_flags);
     return ImageDiagnosis();
   }
-  uint32_t app_offset = locate_app_image(data, size);
+  uint32_t app_offset = locate_app_image(in);
   if (app_offset == kAppOffset) {
     out->kind = EspFileKind::flash_image;
     out->has_boot = true;
-    ImageDiagnosis boot = parse_esp_image(data, size, 0, &out->boot);
+    ImageDiagnosis boot = parse_esp_image(in, 0, &out->boot);
     if (!boot.ok()) return boot;
     if (out->boot.end > kAppOffset)
       return problem(ImageError::boot_overlaps_app, 0, out->boot.end, kAppOffset, out->boot.end);
-    out->crc_stamp = check_crc_stamp(data, size);
   }
-  ImageDiagnosis app = parse_esp_image(data, size, app_offset, &out->app);
+  ImageDiagnosis app = parse_esp_image(in, app_offset, &out->app);
   if (app.ok()) out->trailing_bytes = size - out->app.end;
   return app;
+}
+
+ImageDiagnosis parse_esp_file(const uint8_t* data, uint32_t size, EspFile* out) {
+  BufferReader in(data, size);
+  ImageDiagnosis d = parse_esp_file(in, out);
+  bool boot_ok = out->has_boot && out->boot.checksum != ChecksumState::mismatch && out->boot.end <= kAppOffset;
+  if (boot_ok) out->crc_stamp = check_crc_stamp(data, size);
+  return d;
 }
 
 }  // namespace otakit

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/flash/layout.h"
+#include "core/image/byte_reader.h"
 
 namespace otakit {
 
@@ -82,6 +83,7 @@ enum class ImageError : uint8_t {
   boot_overlaps_app,  // the eboot image runs past 0x1000 where the app must start
   gzip_truncated,     // starts with 1f 8b but is shorter than a gzip header and trailer
   gzip_bad_header,    // compression method is not deflate, or reserved flag bits are set
+  unreadable,         // the storage under a ByteReader failed
 };
 
 // What is wrong and where: enough to print one precise sentence.
@@ -102,6 +104,7 @@ const char* describe(const ImageDiagnosis& diagnosis, char* out, size_t cap);
 
 // Walks one image at `offset`: header, every segment strictly inside the buffer, padding and the
 // checksum byte. The CRC stamp words (if they fall inside it) may explain a stale checksum.
+ImageDiagnosis parse_esp_image(ByteReader& in, uint32_t offset, EspImage* out);
 ImageDiagnosis parse_esp_image(const uint8_t* data, uint32_t size, uint32_t offset, EspImage* out);
 
 enum class CrcStampState : uint8_t {
@@ -124,7 +127,9 @@ struct GzipInfo {
   bool is_gzip = false;    // starts with 1f 8b
   bool header_ok = false;  // method 8 (deflate), no reserved flag bits, at least 18 bytes
   uint32_t isize = 0;      // last 4 bytes: the uncompressed size modulo 2^32 (what eboot trusts)
+  uint32_t method_and_flags = 0;  // header bytes 2 and 3, for the diagnosis
 };
+GzipInfo inspect_gzip(ByteReader& in);
 GzipInfo inspect_gzip(const uint8_t* data, uint32_t size);
 
 enum class EspFileKind : uint8_t {
@@ -136,6 +141,7 @@ const char* describe(EspFileKind kind);
 
 // Where the application image starts: 0x1000 when the file holds an eboot image at 0 and a
 // magic byte at 0x1000, else 0.
+uint32_t locate_app_image(ByteReader& in);
 uint32_t locate_app_image(const uint8_t* data, uint32_t size);
 
 struct EspFile {
@@ -150,6 +156,8 @@ struct EspFile {
 
 // Parses a whole firmware file. A gzip file is reported as such (its inside is not parsed here).
 // The first problem found is returned; the fields parsed before it stay filled in.
+// The buffer form also checks the CRC stamp (crc_stamp); the reader form leaves it absent.
+ImageDiagnosis parse_esp_file(ByteReader& in, EspFile* out);
 ImageDiagnosis parse_esp_file(const uint8_t* data, uint32_t size, EspFile* out);
 
 }  // namespace otakit

@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "core/boot/boot_control.h"
-#include "core/boot/image_probe.h"
 #include "core/boot/placement.h"
+#include "core/image/acceptance.h"
 #include "core/image/esp_image.h"
-#include "core/image/signed_trailer.h"
+#include "core/image/gzip_flash.h"
 #include "core/util/bytes.h"
 #include "core/util/hex.h"
 #include "core/util/text.h"
@@ -14,7 +14,7 @@
 namespace otakit {
 namespace {
 
-constexpr uint8_t kGzipMagic0 = 0x1f, kGzipMagic1 = 0x8b;
+constexpr uint8_t kGzipMagic0 = 0x1f;
 
 }  // namespace
 
@@ -45,6 +45,7 @@ const char* describe(UpdateError error) {
     case UpdateError::aborted: return "Update aborted";
     case UpdateError::not_running: return "No update running";
     case UpdateError::gzip_too_large: return "Gzip image inflates beyond the free space";
+    case UpdateError::bad_image: return "Not a valid firmware image";
   }
   return "UNKNOWN";
 }
@@ -131,7 +132,11 @@ bool Updater::flush_buffer() {
   uint32_t address = start_ + flushed_;
   if (address % kSectorSize == 0 && flash_.erase_sector(address / kSectorSize) != FlashStatus::ok)
     return fail(UpdateError::erase);
-  if (flash_.write(address, buffer_, buffered_) != FlashStatus::ok) return fail(UpdateError::write);
+  // Only the last write can be short; flash takes whole words, so it is padded with 0xFF, which
+  // leaves the erased bytes after the image as they are.
+  uint32_t padded = round_up_flash_align(buffered_);
+  memset(buffer_ + buffered_, 0xFF, padded - buffered_);
+  if (flash_.write(address, buffer_, padded) != FlashStatus::ok) return fail(UpdateError::write);
   flushed_ += buffered_;
   buffered_ = 0;
   return true;
@@ -197,54 +202,56 @@ bool Updater::verify_md5() {
   return fail(UpdateError::md5, detail);
 }
 
-bool Updater::verify_image_header() {
-  if (command_ != UpdateCommand::flash) return true;
-  uint8_t head[4];
-  if (flash_.read(start_, head, sizeof(head)) != FlashStatus::ok) return fail(UpdateError::read);
-  if (head[0] == kGzipMagic0 && head[1] == kGzipMagic1) return true;
-  if (head[0] != kEspImageMagic) return fail(UpdateError::magic);
-  uint32_t declared = flash_size_from_code(uint8_t(head[3] >> 4));
-  if (declared > flash_.size()) {
-    char detail[40];
-    TextBuilder(detail, sizeof(detail)).add("real size: ").add_u32(flash_.size());
-    return fail(UpdateError::new_flash_config, detail);
+UpdateError Updater::error_for(const ImageAcceptance& verdict) {
+  switch (verdict.verdict) {
+    case ImageVerdict::malformed:
+      return verdict.diagnosis.error == ImageError::bad_magic ? UpdateError::magic : UpdateError::bad_image;
+    case ImageVerdict::flash_too_small: return UpdateError::new_flash_config;
+    case ImageVerdict::too_large:
+      return verdict.kind == EspFileKind::gzip ? UpdateError::gzip_too_large : UpdateError::space;
+    case ImageVerdict::downgrade: return UpdateError::downgrade;
+    default: return UpdateError::bad_image;
   }
-  return true;
 }
 
-// For a signed image, payload_sha256 becomes the hash of the payload that the signature covers.
-bool Updater::verify_signature(uint32_t* payload_size, uint8_t payload_sha256[crypto::kSha256Size]) {
-  *payload_size = size_;
-  uint32_t key_length = verifier_ == nullptr ? 0 : verifier_->signature_length();
-  if (key_length == 0) return true;
-  uint8_t field[4];
-  if (size_ < 4 || flash_.read(start_ + size_ - 4, field, 4) != FlashStatus::ok)
-    return fail(UpdateError::sign, describe(TrailerError::too_short));
-  SignedLayout signed_layout;
-  TrailerError trailer = parse_signed_trailer(size_, load_le32(field), key_length, &signed_layout);
-  if (trailer != TrailerError::ok) {
-    char detail[100];
-    TextBuilder(detail, sizeof(detail)).add("image is not signed for this key (").add(describe(trailer)).add(")");
-    return fail(UpdateError::sign, detail);
+// The acceptance rule over what arrived: signature, then the image (a gzip inflated below its
+// staging area and checked in full). On success *address/*size/sha256 describe what to swap in.
+bool Updater::accept_staged(uint32_t* address, uint32_t* size, uint8_t sha256[crypto::kSha256Size]) {
+  *address = start_;
+  *size = size_;
+  if (verifier_ != nullptr && verifier_->signature_length() != 0) {
+    FlashRegionReader file(flash_, start_, size_);
+    SignedPayload signed_payload = check_signature(file, *verifier_, buffer_, kBufferSize);
+    if (signed_payload.verdict != SignatureVerdict::valid)
+      return fail(signed_payload.verdict == SignatureVerdict::unreadable ? UpdateError::read : UpdateError::sign,
+                  signed_payload.detail);
+    *size = signed_payload.payload_size;
+    memcpy(sha256, signed_payload.payload_sha256, crypto::kSha256Size);
   }
-  // The signature covers the bytes as received: hash them back from the staging area, which
-  // holds exactly what arrived (nothing is patched).
-  crypto::Sha256 sha;
-  uint32_t at = 0;
-  while (at < signed_layout.payload_size) {
-    uint32_t n = signed_layout.payload_size - at < kBufferSize ? signed_layout.payload_size - at : kBufferSize;
-    if (flash_.read(start_ + at, buffer_, n) != FlashStatus::ok) return fail(UpdateError::read);
-    sha.update(buffer_, n);
-    at += n;
+  const ImageRules rules = boot_.image_rules();
+  FlashRegionReader image(flash_, start_, *size);
+  ImageAcceptance accepted = check_image(image, rules);
+  if (accepted.verdict == ImageVerdict::needs_inflation) {
+    uint32_t target = 0;
+    if (!place_inflated(start_, boot_.state().active.size, accepted.inflated_size, &target)) {
+      char detail[100];
+      TextBuilder(detail, sizeof(detail)).add("inflates to ").add_u32(accepted.inflated_size)
+          .add(" bytes; no room for it beside the running image and the staged gzip");
+      return fail(UpdateError::gzip_too_large, detail);
+    }
+    if (inflater_ == nullptr) return fail(UpdateError::bad_image, "gzip image, but this device has no inflater");
+    InflatedImage inflated;
+    InflateResult r = inflate_to_flash(flash_, *inflater_, start_, *size, target, accepted.inflated_size, buffer_,
+                                       &inflated);
+    if (r != InflateResult::ok) return fail(r == InflateResult::flash_error ? UpdateError::write : UpdateError::bad_image,
+                                            describe(r));
+    FlashRegionReader unpacked(flash_, target, inflated.size);
+    accepted = check_inflated_image(unpacked, rules);
+    *address = target;
+    *size = inflated.size;
+    memcpy(sha256, inflated.sha256, crypto::kSha256Size);
   }
-  uint8_t digest[crypto::kSha256Size];
-  sha.finish(digest);
-  if (flash_.read(start_ + signed_layout.signature_offset, buffer_, signed_layout.signature_length) != FlashStatus::ok)
-    return fail(UpdateError::read);
-  if (!verifier_->verify(digest, buffer_, signed_layout.signature_length))
-    return fail(UpdateError::sign, "signature does not match the image and key");
-  memcpy(payload_sha256, digest, sizeof(digest));
-  *payload_size = signed_layout.payload_size;
+  if (!accepted.ok()) return fail(error_for(accepted), accepted.detail);
   return true;
 }
 
@@ -263,37 +270,15 @@ bool Updater::end(bool even_if_remaining) {
     size_ = received_;
     if (buffered_ > 0 && !flush_buffer()) return false;
   }
-  uint32_t payload = size_;
   uint8_t staged_sha256[crypto::kSha256Size];
   sha256_.finish(staged_sha256);
-  if (!verify_md5() || !verify_image_header() || !verify_signature(&payload, staged_sha256)) return false;
+  if (!verify_md5()) return false;
+  uint32_t staged_at = start_, staged_size = size_;
   if (command_ == UpdateCommand::flash) {
-    uint8_t head[2];
-    if (flash_.read(start_, head, 2) != FlashStatus::ok) return fail(UpdateError::read);
-    uint32_t running = boot_.state().active.size;
-    if (head[0] == kGzipMagic0 && head[1] == kGzipMagic1) {
-      uint8_t isize[4];
-      uint32_t target = 0;
-      if (payload < 18 || flash_.read(start_ + payload - 4, isize, 4) != FlashStatus::ok)
-        return fail(UpdateError::gzip_too_large, "gzip stream too short");
-      if (!place_inflated(start_, running, load_le32(isize), &target)) {
-        char detail[100];
-        TextBuilder(detail, sizeof(detail)).add("inflates to ").add_u32(load_le32(isize))
-            .add(" bytes; no room for it beside the running image and the staged gzip");
-        return fail(UpdateError::gzip_too_large, detail);
-      }
-    } else {
-      uint32_t version = probe_security_version(flash_, start_, payload);
-      if (version < boot_.state().min_security_version) {
-        char detail[80];
-        TextBuilder(detail, sizeof(detail)).add("image has ").add_u32(version).add(", device requires at least ")
-            .add_u32(boot_.state().min_security_version);
-        return fail(UpdateError::downgrade, detail);
-      }
-    }
-    if (!boot_.stage(start_, payload, staged_sha256)) return fail(UpdateError::write, "cannot write the boot command");
+    if (!accept_staged(&staged_at, &staged_size, staged_sha256)) return false;
+    if (!boot_.stage(staged_at, staged_size, staged_sha256)) return fail(UpdateError::write, "cannot write the boot command");
   }
-  staged_at_ = start_;
+  staged_at_ = staged_at;
   if (hooks_.on_end) hooks_.on_end(hooks_.ctx, true);
   reset();
   return true;

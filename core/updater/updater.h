@@ -1,8 +1,9 @@
 // The Updater: streams a new firmware or filesystem image into flash, verifies it, and stages it
 // for the boot path. The interface follows the ESP8266 core's Update class (begin/write/end, the
 // same error numbers and texts) and closes its gaps: MD5 is checked whenever one is given, the
-// signature covers the bytes as received, a premature end says why, and the running image is
-// never touched: a sketch image is staged in the free gap and only the boot path swaps it in.
+// signature covers the bytes as received, the image is checked in full by the acceptance rule
+// (a gzip inflated and walked) before end() succeeds, a premature end says why, and the running
+// image is never touched: a sketch image is staged in the free gap and only the boot path swaps it in.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include "core/crypto/signature_verifier.h"
 #include "core/flash/flash.h"
 #include "core/flash/layout.h"
+#include "core/image/acceptance.h"
+#include "core/image/inflater.h"
 
 namespace otakit {
 
@@ -45,6 +48,7 @@ enum class UpdateError : uint8_t {
   aborted = 22,         // abort() was called
   not_running = 23,     // write()/end() with no update in progress
   gzip_too_large = 24,  // a gzip image inflates to more than the slot can hold
+  bad_image = 25,       // not a firmware image by core/image/acceptance.h (the detail says why)
 };
 
 // The original's text for each number ("MD5 verification failed" etc.), without details.
@@ -67,6 +71,9 @@ class Updater {
   // Signature check for every later update; nullptr (the default) accepts unsigned images.
   void set_verifier(const crypto::SignatureVerifier* verifier) { verifier_ = verifier; }
   void set_hooks(const UpdaterHooks& hooks) { hooks_ = hooks; }
+  // Inflates gzip uploads at end() to check them in full and stage the image inside; without one
+  // gzip uploads are refused.
+  void set_inflater(Inflater* inflater) { inflater_ = inflater; }
 
   bool begin(uint32_t size, UpdateCommand command = UpdateCommand::flash);
   // Expected MD5 of all bytes to be written (32 hex digits, any case).
@@ -98,15 +105,16 @@ class Updater {
  private:
   bool fail(UpdateError error, const char* detail = nullptr);
   bool flush_buffer();
-  bool verify_signature(uint32_t* payload_size, uint8_t payload_sha256[crypto::kSha256Size]);
   bool verify_md5();
-  bool verify_image_header();
+  bool accept_staged(uint32_t* address, uint32_t* size, uint8_t sha256[crypto::kSha256Size]);
+  static UpdateError error_for(const ImageAcceptance& verdict);
   void reset();
 
   Flash& flash_;
   const FlashLayout& layout_;
   BootControl& boot_;
   const crypto::SignatureVerifier* verifier_ = nullptr;
+  Inflater* inflater_ = nullptr;
   UpdaterHooks hooks_;
 
   UpdateCommand command_ = UpdateCommand::flash;
@@ -123,7 +131,7 @@ class Updater {
   char message_[160] = {};
   crypto::Md5 md5_;
   crypto::Sha256 sha256_;  // of the bytes as received: the boot path swaps in only these bytes
-  uint8_t buffer_[kBufferSize];
+  alignas(4) uint8_t buffer_[kBufferSize];
 };
 
 }  // namespace otakit

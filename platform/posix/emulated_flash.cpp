@@ -7,10 +7,18 @@ namespace otakit::posix {
 FlashStatus EmulatedFlash::read(uint32_t address, void* out, uint32_t len) {
   if (power_lost_) return FlashStatus::power_lost;
   if (!in_range(address, len)) return FlashStatus::out_of_range;
+  if (!flash_aligned(address, len, out)) return misaligned();
   std::memcpy(out, bytes_ + address, len);
-  for (const Flip& f : flips_)
-    if (f.address >= address && f.address - address < len)
-      static_cast<uint8_t*>(out)[f.address - address] ^= f.mask;
+  for (size_t i = 0; i < flips_.size();) {
+    const Flip f = flips_[i];
+    bool hit = f.address >= address && f.address - address < len;
+    if (hit) static_cast<uint8_t*>(out)[f.address - address] ^= f.mask;
+    if (hit && f.once) {
+      flips_.erase(flips_.begin() + long(i));
+    } else {
+      ++i;
+    }
+  }
   for (uint32_t s = address / kSectorSize; len > 0 && s <= (address + len - 1) / kSectorSize; ++s)
     ++wear_[s].reads;
   return FlashStatus::ok;
@@ -49,6 +57,7 @@ FlashStatus EmulatedFlash::erase_sector(uint32_t sector_index) {
 
 FlashStatus EmulatedFlash::write(uint32_t address, const void* data, uint32_t len) {
   if (!in_range(address, len)) return FlashStatus::out_of_range;
+  if (!flash_aligned(address, len, data)) return misaligned();
   const uint8_t* src = static_cast<const uint8_t*>(data);
   for (uint32_t i = 0; i < len; ++i)
     if ((src[i] & ~bytes_[address + i]) != 0) return FlashStatus::write_1_over_0;
@@ -58,6 +67,11 @@ FlashStatus EmulatedFlash::write(uint32_t address, const void* data, uint32_t le
     ++wear_[s].writes;
   persist(address, len);
   return FlashStatus::ok;
+}
+
+FlashStatus EmulatedFlash::misaligned() {
+  ++alignment_violations_;
+  return FlashStatus::misaligned;
 }
 
 void EmulatedFlash::cut_power_at(uint64_t operation_index, TornMode mode, uint32_t seed) {
@@ -72,7 +86,9 @@ void EmulatedFlash::clear_faults() {
   flips_.clear();
 }
 
-void EmulatedFlash::flip_bits_on_read(uint32_t address, uint8_t mask) { flips_.push_back({address, mask}); }
+void EmulatedFlash::flip_bits_on_read(uint32_t address, uint8_t mask) { flips_.push_back({address, mask, false}); }
+
+void EmulatedFlash::flip_bits_on_next_read(uint32_t address, uint8_t mask) { flips_.push_back({address, mask, true}); }
 
 void EmulatedFlash::reset_wear() {
   for (SectorWear& w : wear_) w = SectorWear{};

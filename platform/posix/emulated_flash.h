@@ -1,5 +1,6 @@
 // NOR flash emulation over a byte array, with the faults the power-cut tests need: power loss
-// after operation N (clean or torn), bit flips on read, and per-sector wear counters.
+// after operation N (clean or torn), bit flips on read, and per-sector wear counters. It refuses
+// what a real chip refuses (core/flash/flash.h's alignment rules) and counts each refusal.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -39,6 +40,11 @@ class EmulatedFlash : public Flash {
 
   // Every read of this address returns the byte XOR mask (until clear_faults()).
   void flip_bits_on_read(uint32_t address, uint8_t mask);
+  // Only the next read that covers this address is flipped: a transient misread.
+  void flip_bits_on_next_read(uint32_t address, uint8_t mask);
+
+  // Reads or writes refused for breaking the alignment rules: tests expect 0.
+  uint64_t alignment_violations() const { return alignment_violations_; }
 
   const std::vector<SectorWear>& wear() const { return wear_; }
   void reset_wear();
@@ -52,11 +58,13 @@ class EmulatedFlash : public Flash {
   }
   // True if this mutating operation may run; handles the cut and torn application.
   bool admit(uint32_t address, uint32_t len, const uint8_t* data, bool is_erase);
+  FlashStatus misaligned();
 
   uint8_t* bytes_;
   uint32_t size_;
   std::vector<SectorWear> wear_;
   uint64_t operations_ = 0;
+  uint64_t alignment_violations_ = 0;
   uint64_t cut_at_ = UINT64_MAX;
   TornMode torn_ = TornMode::clean;
   bool power_lost_ = false;
@@ -64,6 +72,7 @@ class EmulatedFlash : public Flash {
   struct Flip {
     uint32_t address;
     uint8_t mask;
+    bool once;
   };
   std::vector<Flip> flips_;
 };

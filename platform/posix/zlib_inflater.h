@@ -3,7 +3,7 @@
 #pragma once
 #include <zlib.h>
 
-#include "core/boot/inflater.h"
+#include "core/image/inflater.h"
 
 namespace otakit::posix {
 

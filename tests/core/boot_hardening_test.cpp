@@ -29,7 +29,7 @@ struct BootHardening : ::testing::Test {
   std::vector<uint8_t> new_image = make_image(250001, 2);
 
   void SetUp() override {
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size()), 0));
+    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
     ASSERT_EQ(dev.reboot().action, BootAction::booted);
   }
 
@@ -147,7 +147,7 @@ TEST_F(BootHardening, EveryBootOfATrialImageCountsWhateverSitsInRtcMemory) {
 TEST(BootJournalLoss, AdoptedImageKeepsItsSecurityVersionAsTheFloor) {
   Device dev;
   auto v2 = make_image(100000, 10, 2), v3 = make_image(110000, 11, 3);
-  ASSERT_TRUE(dev.boot->provision(v2.data(), uint32_t(v2.size()), 2));
+  ASSERT_TRUE(dev.boot->provision(v2.data(), uint32_t(v2.size())));
   dev.reboot();
   ASSERT_TRUE(dev.stage(v3)) << dev.updater->error_message();
   ASSERT_EQ(dev.reboot().action, BootAction::upgraded);
@@ -165,9 +165,11 @@ TEST(BootJournalLoss, AdoptedImageKeepsItsSecurityVersionAsTheFloor) {
 TEST(BootJournalLoss, DamagedLiveHeaderAdoptsThePrimaryAndTheDeviceStillUpdates) {
   Device dev;
   auto factory = make_image(100000, 10), next = make_image(130000, 11);
-  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size()), 0));
+  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
   dev.reboot();
-  for (int i = 0; i < 2; ++i) dev.flash.bytes()[dev.layout.journal_address(i) + 13] ^= 0x20;  // header CRC
+  for (int i = 0; i < 2; ++i)  // the header CRC of both copies in both sectors
+    for (uint32_t copy = 0; copy < 2; ++copy)
+      dev.flash.bytes()[dev.layout.journal_address(i) + copy * Journal::kHeaderSize + 13] ^= 0x20;
   BootReport r = dev.reboot();
   EXPECT_EQ(r.journal, JournalStatus::empty);
   ASSERT_TRUE(r.bootable) << r.detail;

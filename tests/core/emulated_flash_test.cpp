@@ -19,53 +19,78 @@ namespace {
 
 constexpr uint32_t kSize = 16 * kSectorSize;
 
+// Any byte range, through core/flash's aligned reader (std::vector's buffer is 4-aligned).
 std::vector<uint8_t> read_back(Flash& flash, uint32_t address, uint32_t len) {
   std::vector<uint8_t> out(len);
-  EXPECT_EQ(flash.read(address, out.data(), len), FlashStatus::ok);
+  EXPECT_EQ(flash_read_bytes(flash, address, out.data(), len), FlashStatus::ok);
   return out;
 }
 
 TEST(EmulatedFlash, WritesOnlyClearBitsAndRefusesOneOverZero) {
   MemoryFlash flash(kSize);
   EXPECT_EQ(read_back(flash, 0, 4), std::vector<uint8_t>(4, 0xFF)) << "a new chip reads as erased";
-  const uint8_t first[2] = {0xF0, 0x3C};
-  ASSERT_EQ(flash.write(100, first, 2), FlashStatus::ok);
-  const uint8_t fewer_bits[2] = {0x10, 0x0C};  // only clears more bits: allowed without an erase
-  ASSERT_EQ(flash.write(100, fewer_bits, 2), FlashStatus::ok);
+  alignas(4) const uint8_t first[4] = {0xF0, 0x3C, 0xFF, 0xFF};
+  ASSERT_EQ(flash.write(100, first, 4), FlashStatus::ok);
+  alignas(4) const uint8_t fewer_bits[4] = {0x10, 0x0C, 0xFF, 0xFF};  // only clears more bits: no erase needed
+  ASSERT_EQ(flash.write(100, fewer_bits, 4), FlashStatus::ok);
   EXPECT_EQ(read_back(flash, 100, 2), (std::vector<uint8_t>{0x10, 0x0C}));
   uint64_t ops = flash.mutating_operations();
-  const uint8_t sets_a_bit[2] = {0x10, 0x0D};
-  EXPECT_EQ(flash.write(100, sets_a_bit, 2), FlashStatus::write_1_over_0);
+  alignas(4) const uint8_t sets_a_bit[4] = {0x10, 0x0D, 0xFF, 0xFF};
+  EXPECT_EQ(flash.write(100, sets_a_bit, 4), FlashStatus::write_1_over_0);
   EXPECT_EQ(read_back(flash, 100, 2), (std::vector<uint8_t>{0x10, 0x0C})) << "a refused write changes nothing";
   EXPECT_EQ(flash.mutating_operations(), ops) << "a refused write is not an operation";
   ASSERT_EQ(flash.erase_sector(0), FlashStatus::ok);
-  EXPECT_EQ(flash.write(100, sets_a_bit, 2), FlashStatus::ok) << "after an erase it is";
+  EXPECT_EQ(flash.write(100, sets_a_bit, 4), FlashStatus::ok) << "after an erase it is";
 }
 
 TEST(EmulatedFlash, EverythingOutsideTheChipIsOutOfRange) {
   MemoryFlash flash(kSize);
-  uint8_t b[8] = {};
-  EXPECT_EQ(flash.read(kSize - 1, b, 2), FlashStatus::out_of_range);
+  alignas(4) uint8_t b[8] = {};
+  EXPECT_EQ(flash.read(kSize - 4, b, 8), FlashStatus::out_of_range);
   EXPECT_EQ(flash.read(kSize + 1, b, 0), FlashStatus::out_of_range);
   EXPECT_EQ(flash.read(1, b, 0xFFFFFFFFu), FlashStatus::out_of_range) << "address + len must not wrap";
   EXPECT_EQ(flash.write(kSize - 4, b, 8), FlashStatus::out_of_range);
   EXPECT_EQ(flash.write(0xFFFFFFF8u, b, 8), FlashStatus::out_of_range);
   EXPECT_EQ(flash.erase_sector(kSize / kSectorSize), FlashStatus::out_of_range);
   EXPECT_EQ(flash.erase_sector(0xFFFFFFFFu), FlashStatus::out_of_range);
-  EXPECT_EQ(flash.read(kSize - 1, b, 1), FlashStatus::ok) << "the last byte is inside";
+  EXPECT_EQ(flash.read(kSize - 4, b, 4), FlashStatus::ok) << "the last word is inside";
   EXPECT_EQ(flash.mutating_operations(), 0u);
 }
 
-// Erases take a sector index, so they cannot be misaligned; writes may start anywhere and cross
-// a sector boundary, and then count as a write on both sectors.
-TEST(EmulatedFlash, UnalignedWriteAcrossASectorBoundaryWearsBothSectors) {
+// Erases take a sector index, so they cannot be misaligned; a write may cross a sector boundary,
+// and then counts as a write on both sectors.
+TEST(EmulatedFlash, WriteAcrossASectorBoundaryWearsBothSectors) {
   MemoryFlash flash(kSize);
-  const uint8_t data[5] = {1, 2, 3, 4, 5};
-  ASSERT_EQ(flash.write(kSectorSize - 3, data, 5), FlashStatus::ok);
-  EXPECT_EQ(read_back(flash, kSectorSize - 3, 5), std::vector<uint8_t>(data, data + 5));
+  alignas(4) const uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_EQ(flash.write(kSectorSize - 4, data, 8), FlashStatus::ok);
+  EXPECT_EQ(read_back(flash, kSectorSize - 4, 8), std::vector<uint8_t>(data, data + 8));
   EXPECT_EQ(flash.wear()[0].writes, 1u);
   EXPECT_EQ(flash.wear()[1].writes, 1u);
   EXPECT_EQ(flash.wear()[2].writes, 0u);
+}
+
+// The SPI flash API of the ESP8266 takes words: a 4-byte aligned address, a length that is a
+// multiple of 4 and a 4-byte aligned buffer. The emulation refuses anything else, as a chip would.
+TEST(EmulatedFlash, MisalignedReadsAndWritesAreRefusedAndCounted) {
+  MemoryFlash flash(kSize);
+  alignas(4) uint8_t words[12] = {};
+  EXPECT_EQ(flash.write(2, words, 4), FlashStatus::misaligned) << "address";
+  EXPECT_EQ(flash.write(4, words, 3), FlashStatus::misaligned) << "length";
+  EXPECT_EQ(flash.write(4, words + 1, 4), FlashStatus::misaligned) << "buffer";
+  EXPECT_EQ(flash.read(1, words, 4), FlashStatus::misaligned);
+  EXPECT_EQ(flash.read(0, words, 1), FlashStatus::misaligned);
+  EXPECT_EQ(flash.read(0, words + 2, 4), FlashStatus::misaligned);
+  EXPECT_EQ(flash.alignment_violations(), 6u);
+  EXPECT_EQ(flash.mutating_operations(), 0u) << "a refused write is not an operation";
+  EXPECT_EQ(read_back(flash, 0, 16), std::vector<uint8_t>(16, 0xFF)) << "and changed nothing";
+  // The byte reader serves any range through aligned reads.
+  ASSERT_EQ(flash.write(0, words, 8), FlashStatus::ok);
+  uint8_t odd[7];
+  EXPECT_EQ(flash_read_bytes(flash, 5, odd + 1, 5), FlashStatus::ok);  // bytes 5..9 into an odd buffer
+  EXPECT_EQ(odd[1], 0x00);
+  EXPECT_EQ(odd[5], 0xFF);
+  EXPECT_EQ(flash_read_bytes(flash, kSize - 3, odd, 4), FlashStatus::out_of_range);
+  EXPECT_EQ(flash.alignment_violations(), 6u);
 }
 
 TEST(EmulatedFlash, WearCountersCountPerSectorAndReset) {
@@ -153,14 +178,14 @@ TEST(EmulatedFlash, TornEraseWithRandomRestLeavesNoiseThatIsNotAnErasedSector) {
 
 TEST(EmulatedFlash, BitFlipsOnReadLeaveTheCellsAloneAndClearWithTheFaults) {
   MemoryFlash flash(kSize);
-  const uint8_t v[4] = {0x11, 0x22, 0x33, 0x44};
+  alignas(4) const uint8_t v[4] = {0x11, 0x22, 0x33, 0x44};
   ASSERT_EQ(flash.write(200, v, 4), FlashStatus::ok);
   flash.flip_bits_on_read(201, 0x81);
   EXPECT_EQ(read_back(flash, 200, 4), (std::vector<uint8_t>{0x11, 0xA3, 0x33, 0x44}));
   EXPECT_EQ(read_back(flash, 201, 1), (std::vector<uint8_t>{0xA3})) << "every read that covers it";
   EXPECT_EQ(flash.bytes()[201], 0x22) << "the stored byte is unchanged";
-  const uint8_t same[1] = {0x22};
-  EXPECT_EQ(flash.write(201, same, 1), FlashStatus::ok) << "NOR rule uses the stored byte, not the flipped read";
+  alignas(4) const uint8_t same[4] = {0x11, 0x22, 0x33, 0x44};
+  EXPECT_EQ(flash.write(200, same, 4), FlashStatus::ok) << "NOR rule uses the stored byte, not the flipped read";
   flash.clear_faults();
   EXPECT_EQ(read_back(flash, 200, 4), std::vector<uint8_t>(v, v + 4));
 }
@@ -186,7 +211,7 @@ struct TempDir : ::testing::Test {
 
 TEST_F(TempDir, FileFlashIsCreatedErasedAndKeepsWhatIsWritten) {
   const std::string path = dir + "/flash.bin";
-  const uint8_t data[4] = {0xDE, 0xAD, 0xBE, 0xEF};
+  alignas(4) const uint8_t data[4] = {0xDE, 0xAD, 0xBE, 0xEF};
   {
     FileFlash flash = FileFlash::open(path, kSize);
     EXPECT_TRUE(flash.created());
@@ -194,12 +219,13 @@ TEST_F(TempDir, FileFlashIsCreatedErasedAndKeepsWhatIsWritten) {
     EXPECT_EQ(file_size(path), off_t(kSize));
     std::vector<uint8_t> all = read_back(flash, 0, kSize);
     EXPECT_EQ(all, std::vector<uint8_t>(kSize, 0xFF)) << "a new flash file is erased";
-    ASSERT_EQ(flash.write(3 * kSectorSize + 10, data, 4), FlashStatus::ok);
+    ASSERT_EQ(flash.write(3 * kSectorSize + 12, data, 4), FlashStatus::ok);
   }
   FileFlash again = FileFlash::open(path, kSize);
   EXPECT_FALSE(again.created());
-  EXPECT_EQ(read_back(again, 3 * kSectorSize + 10, 4), std::vector<uint8_t>(data, data + 4));
-  EXPECT_EQ(again.write(3 * kSectorSize + 10, "\xff", 1), FlashStatus::write_1_over_0) << "NOR rules hold";
+  EXPECT_EQ(read_back(again, 3 * kSectorSize + 12, 4), std::vector<uint8_t>(data, data + 4));
+  alignas(4) const uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+  EXPECT_EQ(again.write(3 * kSectorSize + 12, ones, 4), FlashStatus::write_1_over_0) << "NOR rules hold";
 }
 
 TEST_F(TempDir, FileFlashOfTheWrongSizeIsRefusedWithBothSizes) {

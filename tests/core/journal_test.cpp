@@ -14,19 +14,23 @@ namespace {
 using testing::Device;
 using testing::make_image;
 
-constexpr uint32_t kMagic = 0x314A544Fu;  // "OTJ1", the journal header magic
+constexpr uint32_t kMagic = 0x324A544Fu;  // "OTJ2", the journal header magic
 
 // Builds one journal sector as the format in journal.cpp defines it: a 16-byte header (magic,
-// sequence, 0xFFFFFFFF, CRC), then records of type, length/4, aux, payload, CRC-32/MPEG-2.
+// sequence, 0xFFFFFFFF, CRC) written twice, then records of type, length/4, aux, payload,
+// CRC-32/MPEG-2. Records are written once here unless a test twins them itself.
 struct SectorBuilder {
   std::vector<uint8_t> bytes = std::vector<uint8_t>(kSectorSize, 0xFF);
-  uint32_t at = Journal::kHeaderSize;
+  uint32_t at = Journal::kRecordsStart;
 
   explicit SectorBuilder(uint32_t sequence) {
-    store_le32(bytes.data(), kMagic);
-    store_le32(bytes.data() + 4, sequence);
-    store_le32(bytes.data() + 8, 0xFFFFFFFFu);
-    store_le32(bytes.data() + 12, crc32_mpeg2(bytes.data(), 12));
+    for (uint32_t copy = 0; copy < 2; ++copy) {
+      uint8_t* h = bytes.data() + copy * Journal::kHeaderSize;
+      store_le32(h, kMagic);
+      store_le32(h + 4, sequence);
+      store_le32(h + 8, 0xFFFFFFFFu);
+      store_le32(h + 12, crc32_mpeg2(h, 12));
+    }
   }
   // Returns the offset of the record.
   uint32_t record(uint8_t type, uint16_t aux = 0, const uint8_t* payload = nullptr, uint32_t len = 0) {
@@ -68,7 +72,7 @@ struct SectorBuilder {
 
 // Offset of the first free byte of a journal sector, walking its records by their lengths.
 uint32_t log_end(const uint8_t* sector) {
-  uint32_t at = Journal::kHeaderSize;
+  uint32_t at = Journal::kRecordsStart;
   while (at + 8 <= kSectorSize && !(sector[at] == 0xFF && sector[at + 1] == 0xFF)) at += 8 + sector[at + 1] * 4u;
   return at;
 }
@@ -150,10 +154,23 @@ TEST_F(JournalTest, SnapshotOfEveryPhaseReplaysToTheSameState) {
   EXPECT_EQ(back.updates, 5u);
 }
 
-TEST_F(JournalTest, BadHeaderCrcInTheOnlySectorMeansNoJournal) {
+TEST_F(JournalTest, OneDamagedHeaderCopyIsCoveredByItsTwin) {
+  for (uint32_t damaged : {0u, 5u, 12u, 16u, 21u, 28u}) {  // magic, sequence, CRC of either copy
+    SectorBuilder a(7);
+    a.active(50000, 0xAA);
+    a.bytes[damaged] ^= 0x01;
+    put(0, a);
+    BootState s;
+    EXPECT_EQ(load(&s), JournalStatus::ok) << "byte " << damaged;
+    EXPECT_EQ(s.active.size, 50000u) << "byte " << damaged;
+  }
+}
+
+TEST_F(JournalTest, BothHeaderCopiesDamagedInTheOnlySectorMeansNoJournal) {
   SectorBuilder a(7);
   a.active(50000, 0xAA);
   a.bytes[12] ^= 0x01;
+  a.bytes[Journal::kHeaderSize] ^= 0x10;
   put(0, a);
   BootState s;
   EXPECT_EQ(load(&s), JournalStatus::empty);
@@ -178,7 +195,8 @@ TEST_F(JournalTest, BadHeaderCrcInTheNewerSectorFallsBackToTheOlder) {
   SectorBuilder older(41), newer(42);
   older.active(11111, 0x11);
   newer.active(22222, 0x22);
-  newer.bytes[5] ^= 0x80;  // the sequence number itself is damaged
+  newer.bytes[5] ^= 0x80;  // the sequence number itself is damaged, in both copies
+  newer.bytes[Journal::kHeaderSize + 5] ^= 0x80;
   put(0, older);
   put(1, newer);
   BootState s;
@@ -186,7 +204,9 @@ TEST_F(JournalTest, BadHeaderCrcInTheNewerSectorFallsBackToTheOlder) {
   EXPECT_EQ(s.active.size, 11111u);
 }
 
-TEST_F(JournalTest, RecordWithBadCrcInTheMiddleEndsTheLogAndTheRestIsCompactedAway) {
+// Regression (issue 10): a bad record used to end the log, so the records after it were dropped
+// and a swap redid steps that had completed. It is now skipped and replay goes on after it.
+TEST_F(JournalTest, RecordWithBadCrcInTheMiddleIsSkippedAndTheRestStillCounts) {
   SectorBuilder a(3);
   a.security(1);
   a.active(30000, 0x33);
@@ -196,17 +216,17 @@ TEST_F(JournalTest, RecordWithBadCrcInTheMiddleEndsTheLogAndTheRestIsCompactedAw
   put(0, a);
   BootState s;
   ASSERT_EQ(load(&s), JournalStatus::repaired);
-  EXPECT_EQ(s.min_security_version, 1u) << "nothing after a bad record may be applied";
+  EXPECT_EQ(s.min_security_version, 9u) << "the records after the bad one are applied";
   EXPECT_EQ(s.active.size, 30000u);
   EXPECT_EQ(header_sequence(sector(1)), 4u) << "the repair is a compaction into the other sector";
-  EXPECT_EQ(header_sequence(sector(0)), 0u) << "and the damaged sector is erased afterwards";
+  EXPECT_EQ(header_sequence(sector(0)), 3u) << "the damaged sector stays as the fallback generation";
   BootState again;
   EXPECT_EQ(load(&again), JournalStatus::ok);
-  EXPECT_EQ(again.min_security_version, 1u);
+  EXPECT_EQ(again.min_security_version, 9u);
   EXPECT_EQ(again.active.size, 30000u);
 }
 
-TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroEndTheLog) {
+TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroAreSkipped) {
   for (uint8_t type : {uint8_t(0), uint8_t(11), uint8_t(0x7F), uint8_t(0xFE)}) {
     SectorBuilder a(3);
     a.active(30000, 0x33);
@@ -216,7 +236,7 @@ TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroEndTheLog) {
     std::memset(sector(1), 0xFF, kSectorSize);
     BootState s;
     ASSERT_EQ(load(&s), JournalStatus::repaired) << "type " << int(type);
-    EXPECT_EQ(s.min_security_version, 0u) << "type " << int(type);
+    EXPECT_EQ(s.min_security_version, 6u) << "type " << int(type) << ": replay resynchronises after it";
     EXPECT_EQ(s.active.size, 30000u);
   }
 }
@@ -224,7 +244,8 @@ TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroEndTheLog) {
 TEST_F(JournalTest, RecordRunningPastTheSectorEndIsRefused) {
   SectorBuilder a(3);
   a.active(30000, 0x33);
-  const uint32_t last = kSectorSize - 24;  // room for 16 bytes of payload; the header claims 96
+  // Room for at most 32 bytes before the sector end; the header claims a swap plan.
+  const uint32_t last = Journal::kRecordsStart + 12 * ((kSectorSize - 24 - Journal::kRecordsStart) / 12);
   while (a.at + 12 <= last) a.security(2);
   ASSERT_EQ(a.at, last) << "the filler must end exactly at the overrunning record";
   a.bytes[last] = uint8_t(RecordType::swap_begin);
@@ -249,7 +270,9 @@ TEST_F(JournalTest, PayloadLongerThanAnyRecordIsRefused) {
   EXPECT_EQ(s.phase, BootPhase::idle);
 }
 
-TEST_F(JournalTest, RecordsThatDoNotFitThePhaseAreRefused) {
+// Records with a valid CRC that do not apply (the second of a twin looks like this) change
+// nothing and are no damage: the records around them still count and nothing is compacted.
+TEST_F(JournalTest, RecordsThatDoNotFitThePhaseAreIgnored) {
   struct Case {
     const char* name;
     void (*add)(SectorBuilder&);
@@ -283,12 +306,12 @@ TEST_F(JournalTest, RecordsThatDoNotFitThePhaseAreRefused) {
     a.active(30000, 0x33);
     a.security(4);
     c.add(a);
-    a.security(8);  // anything after the refused record must not count
+    a.security(8);  // what follows the ignored record counts
     put(0, a);
     std::memset(sector(1), 0xFF, kSectorSize);
     BootState s;
-    ASSERT_EQ(load(&s), JournalStatus::repaired) << c.name;
-    EXPECT_EQ(s.min_security_version, 4u) << c.name;
+    ASSERT_EQ(load(&s), JournalStatus::ok) << c.name;
+    EXPECT_EQ(s.min_security_version, 8u) << c.name;
     EXPECT_EQ(s.active.size, 30000u) << c.name;
     EXPECT_EQ(s.trial_boots, 0u) << c.name;
     BootState again;
@@ -353,8 +376,8 @@ TEST_F(JournalTest, AppendingPastAFullSectorCompactsAndKeepsTheState) {
   ASSERT_EQ(load(&back), JournalStatus::ok);
   EXPECT_EQ(back.min_security_version, 1000u);
   EXPECT_EQ(back.active.size, 4242u);
-  EXPECT_TRUE(header_sequence(sector(0)) == 0 || header_sequence(sector(1)) == 0)
-      << "after a finished compaction only one sector holds a journal";
+  uint32_t a = header_sequence(sector(0)), b = header_sequence(sector(1));
+  EXPECT_EQ(a > b ? a - b : b - a, 1u) << "the older sector keeps the previous generation as a fallback";
 }
 
 // --- a journal that fills up in the middle of a swap, with the power cut at every operation ---
@@ -381,7 +404,7 @@ struct FullJournalSwap : ::testing::Test {
 
   void SetUp() override {
     Device dev;
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size()), 0));
+    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
     dev.reboot();
     // Fill the live sector so that it runs out after the swap plan and about 20 steps.
     Journal journal(dev.flash, dev.layout.journal_address(0), dev.layout.journal_address(1));

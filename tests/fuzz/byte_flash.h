@@ -1,5 +1,5 @@
 // A NOR flash over a byte array for the boot fuzz targets (which link only otakit_core): erase
-// sets 0xFF, a write may only clear bits, anything outside the array is refused.
+// sets 0xFF, a write may only clear bits, anything outside the array or misaligned is refused.
 #pragma once
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +14,7 @@ class ByteFlash : public Flash {
   uint32_t size() const override { return size_; }
   FlashStatus read(uint32_t address, void* out, uint32_t len) override {
     if (!inside(address, len)) return FlashStatus::out_of_range;
+    if (!flash_aligned(address, len, out)) return FlashStatus::misaligned;
     memcpy(out, bytes_ + address, len);
     return FlashStatus::ok;
   }
@@ -24,6 +25,7 @@ class ByteFlash : public Flash {
   }
   FlashStatus write(uint32_t address, const void* data, uint32_t len) override {
     if (!inside(address, len)) return FlashStatus::out_of_range;
+    if (!flash_aligned(address, len, data)) return FlashStatus::misaligned;
     const uint8_t* src = static_cast<const uint8_t*>(data);
     for (uint32_t i = 0; i < len; ++i)
       if ((src[i] & ~bytes_[address + i]) != 0) return FlashStatus::write_1_over_0;
