@@ -1,6 +1,6 @@
 # One benchmark executable per area.
 add_executable(bench_device_core device_core_bench.cpp)
-target_link_libraries(bench_device_core PRIVATE otakit_core otakit_platform_posix fmt::fmt otakit_warnings)
+target_link_libraries(bench_device_core PRIVATE otakit_core otakit_platform_posix otakit_host fmt::fmt otakit_warnings)
 add_executable(bench_sign bench_sign.cpp run_quiet.cpp)
 target_link_libraries(bench_sign PRIVATE otakit_host fmt::fmt otakit_warnings)
 add_executable(bench_push bench_push.cpp delayed_link.cpp run_quiet.cpp)

@@ -1,7 +1,9 @@
 // `otakit verify`: checks a signed firmware file against a public key with the device's own
-// verifier (BearSSL), so what the host signed is confirmed by an independent implementation.
+// verifier (BearSSL), so what the host signed is confirmed by an independent implementation, and
+// the signed payload against the device's own acceptance rule (core/image/acceptance.h).
 #include <fmt/core.h>
 
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,8 +11,10 @@
 #include "cli/command_failure.h"
 #include "cli/commands.h"
 #include "core/crypto/rsa_public_key.h"
+#include "core/image/acceptance.h"
 #include "core/image/signature_check.h"
 #include "host/file_io.h"
+#include "host/gzip.h"
 #include "host/image_report.h"
 
 namespace otakit::cli {
@@ -52,11 +56,23 @@ const char* status_name(SignatureStatus status) {
   return "unknown";
 }
 
-// Devices refuse payloads that are neither an ESP image (0xE9) nor gzip (1f 8b): ERROR[10].
-bool payload_magic_ok(const host::Bytes& file, const SignatureCheck& c) {
-  if (c.layout.payload_size == 0) return false;
-  if (file[0] == 0xE9) return true;
-  return c.layout.payload_size >= 2 && file[0] == 0x1f && file[1] == 0x8b;
+// The device's rule over the signed payload (a gzip is inflated and its image checked).
+// Chip size, free space and security floor are the device's: unknown here, so not applied.
+ImageAcceptance check_payload(const host::Bytes& file, uint32_t payload_size) {
+  BufferReader payload(file.data(), payload_size);
+  ImageAcceptance a = check_image(payload, ImageRules());
+  if (a.verdict != ImageVerdict::needs_inflation) return a;
+  constexpr size_t kMaxInflated = 16u << 20;  // the largest flash chip
+  host::Bytes inflated;
+  try {
+    inflated = host::gzip_decompress(host::Bytes(file.begin(), file.begin() + payload_size), kMaxInflated);
+  } catch (const std::exception& e) {
+    a.verdict = ImageVerdict::malformed;
+    std::snprintf(a.detail, sizeof(a.detail), "%s", e.what());
+    return a;
+  }
+  BufferReader image(inflated.data(), uint32_t(inflated.size()));
+  return check_inflated_image(image, ImageRules());
 }
 
 int run_verify(const VerifyOptions& o) {
@@ -82,7 +98,8 @@ int run_verify(const VerifyOptions& o) {
   bool has_layout = c.status == SignatureStatus::valid ||
                     c.status == SignatureStatus::format_mismatch ||
                     c.status == SignatureStatus::bad_signature;
-  bool magic_ok = has_layout && payload_magic_ok(file, c);
+  ImageAcceptance image;
+  if (has_layout) image = check_payload(file, c.layout.payload_size);
 
   if (o.json) {
     nlohmann::json j = {{"file", o.file},
@@ -97,15 +114,15 @@ int run_verify(const VerifyOptions& o) {
       j["payload_size"] = c.layout.payload_size;
       j["signature_length"] = c.layout.signature_length;
       j["payload_sha256"] = host::sha256_hex(file.data(), c.layout.payload_size);
-      j["payload_magic_ok"] = magic_ok;
+      j["image_accepted"] = image.ok();
+      if (!image.ok()) j["image_reason"] = image.detail;
     }
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("{}: {} - {}\n", o.file, kind_of(c), reason);
-    if (has_layout && !magic_ok)
-      fmt::print(stderr,
-                 "warning: the signed payload starts with neither 0xE9 nor 1f 8b; "
-                 "devices refuse it (ERROR[10])\n");
+    if (has_layout && !image.ok())
+      fmt::print(stderr, "warning: devices refuse the signed payload: {} ({})\n", image.detail,
+                 describe(image.verdict));
   }
   if (c.ok()) return kExitOk;
   return c.status == SignatureStatus::empty_file ? kExitInputError : kExitFailure;

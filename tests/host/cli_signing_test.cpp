@@ -280,13 +280,22 @@ TEST_F(CliTest, VerifyEmptyFile) {
   EXPECT_EQ(r.out, "empty: empty - the file is empty\n");
 }
 
-TEST_F(CliTest, VerifyWarnsWhenTheSignedPayloadHasTheWrongMagic) {
+TEST_F(CliTest, VerifyWarnsWhenTheSignedPayloadIsNoImageTheDeviceAccepts) {
   Bytes payload(100, 0x42);
   test::spit(path("p.bin"), payload);
   ASSERT_EQ(otakit("sign -m sign -s " + key() + " -b p.bin -o p.signed").exit_code, 0);
   test::RunResult r = otakit("verify -p " + pub() + " p.signed");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.err.find("devices refuse it (ERROR[10])"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("devices refuse the signed payload: byte at offset 0x0 is 0x42"), std::string::npos) << r.err;
+  Bytes e9(100000, 0x5A);  // issue 10: magic right, 124 segments
+  e9[0] = 0xE9;
+  e9[1] = 124;
+  test::spit(path("e9.bin"), e9);
+  ASSERT_EQ(otakit("sign -m sign -s " + key() + " -b e9.bin -o e9.signed").exit_code, 0);
+  r = otakit("verify --json -p " + pub() + " e9.signed");
+  EXPECT_EQ(r.exit_code, 0) << "the signature itself is valid";
+  EXPECT_NE(r.out.find("\"image_accepted\": false"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("124 segments"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, VerifyMissingFilesAreInputErrors) {
