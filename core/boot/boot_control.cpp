@@ -315,56 +315,65 @@ BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* repo
   return start_swap(plan, report);
 }
 
+// A swap cut by a power loss: finish it (or undo it), then this is a boot of whatever it left.
+BootAction BootControl::resume_swap(BootReport* report) {
+  BootAction action = run_swap(report);
+  if (action != BootAction::upgraded && action != BootAction::rolled_back) return action;
+  if (state_.phase == BootPhase::trial && !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
+    return BootAction::flash_error;
+  return BootAction::resumed;
+}
+
+// One boot of an image on trial: counted, or rolled back once it has had its chances.
+BootAction BootControl::count_trial_boot(BootReport* report) {
+  if (state_.trial_boots < options_.max_trial_boots)
+    return journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_) ? BootAction::booted
+                                                                               : BootAction::flash_error;
+  uint32_t boots = state_.trial_boots;
+  BootAction action = roll_back_to_previous(report);
+  TextBuilder why(report->detail, sizeof(report->detail));
+  if (action == BootAction::rolled_back)
+    why.add("image not confirmed after ").add_u32(boots).add(" boots");
+  else if (action == BootAction::booted)
+    why.add("image not confirmed, but the rollback copy fails its SHA-256 check: keeping the running image");
+  return action;
+}
+
+// No swap in progress: check what runs, act on an eboot command, count a trial boot.
+BootAction BootControl::boot_settled(BootReport* report) {
+  bool intact = true;
+  if (!primary_matches_journal(&intact)) return BootAction::flash_error;
+  if (!intact) return recover_primary(report);
+  BootAction action = BootAction::booted;
+  EbootCommand command;
+  report->command = read_eboot_command(rtc_, &command);
+  if (report->command == CommandStatus::valid) {
+    action = act_on_command(command, report);
+    // Cleared only now, after the swap was verified (or the command refused).
+    if (action != BootAction::flash_error) clear_eboot_command(rtc_);
+    if (action == BootAction::upgraded && !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
+      return BootAction::flash_error;
+  }
+  // A command that started nothing (stale, LOAD_APP, refused) still means a boot of the image.
+  if ((action == BootAction::booted || action == BootAction::command_rejected) && state_.phase == BootPhase::trial) {
+    BootAction counted = count_trial_boot(report);
+    if (counted != BootAction::booted) return counted;
+  }
+  return action;
+}
+
 BootReport BootControl::boot() {
   BootReport report;
   if (!load_journal(&report)) {
     report.action = BootAction::flash_error;
     return report;
   }
-  if (report.journal == JournalStatus::empty) {
+  if (report.journal == JournalStatus::empty)
     report.action = state_.has_active ? BootAction::adopted : BootAction::no_image;
-  } else if (state_.phase == BootPhase::swapping) {
-    BootAction action = run_swap(&report);
-    report.action = action == BootAction::upgraded || action == BootAction::rolled_back ? BootAction::resumed : action;
-    if (report.action == BootAction::resumed && state_.phase == BootPhase::trial &&
-        !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
-      report.action = BootAction::flash_error;
-  } else {
-    bool intact = true;
-    if (!primary_matches_journal(&intact)) {
-      report.action = BootAction::flash_error;
-    } else if (!intact) {
-      report.action = recover_primary(&report);
-    } else {
-      EbootCommand command;
-      report.command = read_eboot_command(rtc_, &command);
-      if (report.command == CommandStatus::valid) {
-        report.action = act_on_command(command, &report);
-        // Cleared only now, after the swap was verified (or the command refused).
-        if (report.action != BootAction::flash_error) clear_eboot_command(rtc_);
-        if (report.action == BootAction::upgraded &&
-            !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
-          report.action = BootAction::flash_error;
-      }
-      // A command that started nothing (stale, LOAD_APP, refused) still means a boot of the image.
-      bool command_acted = report.action != BootAction::booted && report.action != BootAction::command_rejected;
-      if (!command_acted && state_.phase == BootPhase::trial) {
-        if (state_.trial_boots >= options_.max_trial_boots) {
-          uint32_t boots = state_.trial_boots;
-          BootAction action = roll_back_to_previous(&report);
-          if (action == BootAction::rolled_back) {
-            TextBuilder(report.detail, sizeof(report.detail)).add("image not confirmed after ").add_u32(boots).add(" boots");
-          } else if (action == BootAction::booted) {
-            TextBuilder(report.detail, sizeof(report.detail))
-                .add("image not confirmed, but the rollback copy fails its SHA-256 check: keeping the running image");
-          }
-          report.action = action;
-        } else if (!journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_)) {
-          report.action = BootAction::flash_error;
-        }
-      }
-    }
-  }
+  else if (state_.phase == BootPhase::swapping)
+    report.action = resume_swap(&report);
+  else
+    report.action = boot_settled(&report);
   if (!state_.has_active && report.action != BootAction::flash_error) report.action = BootAction::no_image;
   report.bootable = report.action != BootAction::flash_error && report.action != BootAction::no_image;
   return report;

@@ -69,6 +69,9 @@ class BootControl {
 
  private:
   bool load_journal(BootReport* report);
+  BootAction resume_swap(BootReport* report);
+  BootAction boot_settled(BootReport* report);
+  BootAction count_trial_boot(BootReport* report);
   bool adopt_primary(BootReport* report, const char* why);
   bool primary_matches_journal(bool* matches);
   BootAction recover_primary(BootReport* report);
