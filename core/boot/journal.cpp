@@ -161,15 +161,18 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
 int Journal::pick_live_sector(uint32_t* sequence) {
   int live = -1;
   for (int i = 0; i < 2; ++i) {
-    alignas(4) uint8_t h[2 * kHeaderSize];
+    alignas(4) uint8_t first[kHeaderSize], second[kHeaderSize];
     uint32_t seq = 0;
     bool valid = false;
     // Two reads at most: a misread is not a damaged header.
     for (int attempt = 0; attempt < 2 && !valid; ++attempt) {
-      if (flash_.read(sector_[i], h, sizeof(h)) != FlashStatus::ok) return -2;
-      valid = header_valid(h, &seq) || header_valid(h + kHeaderSize, &seq);
+      if (flash_.read(sector_[i], first, kHeaderSize) != FlashStatus::ok ||
+          flash_.read(sector_[i] + kRecordsEnd, second, kHeaderSize) != FlashStatus::ok)
+        return -2;
+      valid = header_valid(first, &seq) || header_valid(second, &seq);
     }
-    if (valid && (live < 0 || seq > *sequence)) {
+    // Serial-number order, so the sequence may wrap: the older sector is kept as a fallback.
+    if (valid && (live < 0 || int32_t(seq - *sequence) > 0)) {
       live = i;
       *sequence = seq;
     }
@@ -190,12 +193,19 @@ Journal::Slot Journal::read_record(uint32_t address, uint32_t room, uint8_t* rec
   return crc == crc32_mpeg2(rec, kRecordHeader + payload_len) ? Slot::valid : Slot::corrupt;
 }
 
-bool Journal::tail_is_blank(uint32_t address, uint32_t offset) {
-  alignas(4) uint8_t chunk[128];
-  for (uint32_t at = offset; at < kSectorSize; at += sizeof(chunk)) {
-    uint32_t n = kSectorSize - at < sizeof(chunk) ? kSectorSize - at : uint32_t(sizeof(chunk));
-    if (flash_.read(address + at, chunk, n) != FlashStatus::ok || !all_ff(chunk, n)) return false;
+// Just past the last programmed (non-0xFF) byte of the record area: the log may end only there.
+bool Journal::programmed_end(uint32_t address, uint32_t* end) {
+  alignas(4) uint8_t chunk[32];
+  static_assert((kRecordsEnd - kRecordsStart) % sizeof(chunk) == 0, "the record area is whole chunks");
+  for (uint32_t at = kRecordsEnd; at > kRecordsStart; at -= sizeof(chunk)) {
+    if (flash_.read(address + at - sizeof(chunk), chunk, sizeof(chunk)) != FlashStatus::ok) return false;
+    for (uint32_t i = sizeof(chunk); i > 0; --i)
+      if (chunk[i - 1] != 0xFF) {
+        *end = at - uint32_t(sizeof(chunk)) + i;
+        return true;
+      }
   }
+  *end = kRecordsStart;
   return true;
 }
 
@@ -209,14 +219,15 @@ JournalStatus Journal::load(BootState* state) {
   sequence_ = best_seq;
 
   const uint32_t base = sector_[current_];
-  uint32_t offset = kRecordsStart;
+  uint32_t offset = kRecordsStart, end = kRecordsEnd;
+  if (!programmed_end(base, &end)) return JournalStatus::flash_error;
   bool repair = false;
   alignas(4) uint8_t rec[kMaxRecord];
-  while (offset < kSectorSize) {
+  while (offset < kRecordsEnd) {
     uint32_t total = 0;
-    Slot slot = read_record(base + offset, kSectorSize - offset, rec, &total);
-    if (slot == Slot::corrupt) slot = read_record(base + offset, kSectorSize - offset, rec, &total);
-    if (slot == Slot::blank && tail_is_blank(base, offset)) break;
+    Slot slot = read_record(base + offset, kRecordsEnd - offset, rec, &total);
+    if (slot == Slot::corrupt) slot = read_record(base + offset, kRecordsEnd - offset, rec, &total);
+    if (slot == Slot::blank && offset >= end) break;
     if (slot == Slot::valid) {
       // A record that does not apply (the second of a twin, or one whose context was lost) is
       // passed over: it cannot make the state worse than the records around it say.
@@ -246,7 +257,7 @@ bool Journal::write_record(uint32_t sector_address, uint32_t* offset, RecordType
   store_le32(rec + kRecordHeader + payload_len, crc32_mpeg2(rec, kRecordHeader + payload_len));
   uint32_t total = kRecordHeader + payload_len + kRecordCrc;
   int copies = record_is_twinned(type) ? 2 : 1;
-  if (*offset + copies * total > kSectorSize) return false;
+  if (*offset + copies * total > kRecordsEnd) return false;
   for (int i = 0; i < copies; ++i) {
     if (flash_.write(sector_address + *offset, rec, total) != FlashStatus::ok) return false;
     *offset += total;
@@ -304,7 +315,7 @@ bool Journal::compact(const BootState& state) {
   store_le32(h + 8, 0xFFFFFFFFu);
   store_le32(h + 12, crc32_mpeg2(h, 12));
   if (flash_.write(address, h, kHeaderSize) != FlashStatus::ok ||
-      flash_.write(address + kHeaderSize, h, kHeaderSize) != FlashStatus::ok)
+      flash_.write(address + kRecordsEnd, h, kHeaderSize) != FlashStatus::ok)
     return false;
   current_ = target;
   ++sequence_;
@@ -326,7 +337,7 @@ bool Journal::reset(const BootState& state) {
 bool Journal::append(RecordType type, uint16_t aux, const uint8_t* payload, uint32_t payload_len,
                      BootState* state) {
   uint32_t total = (kRecordHeader + payload_len + kRecordCrc) * (record_is_twinned(type) ? 2 : 1);
-  if (current_ < 0 || append_at_ + total > kSectorSize) {
+  if (current_ < 0 || append_at_ + total > kRecordsEnd) {
     if (!compact(*state)) return false;
   }
   BootState next = *state;

@@ -1,7 +1,8 @@
 // An append-only log of boot records in two flash sectors (ping-pong). Built so that no single bad
 // bit, torn write or misread turns into a wrong state:
-// - each sector's header is written twice, and a compaction leaves the older sector intact, so a
-//   damaged header falls back to its twin or to the previous generation;
+// - each sector's header is written twice, at its start and at its end (so no one burst of damage
+//   takes both), and a compaction leaves the older sector intact, so a damaged header falls back
+//   to its twin or to the previous generation;
 // - every record carries a CRC; a bad one is re-read once, then skipped, and replay resynchronises
 //   on the next valid record instead of dropping the rest of the log;
 // - the records whose loss would change a decision (image, plan, swap done, confirm, floors,
@@ -39,7 +40,8 @@ const char* describe(JournalStatus status);
 class Journal {
  public:
   static constexpr uint32_t kHeaderSize = 16;
-  static constexpr uint32_t kRecordsStart = 2 * kHeaderSize;  // two copies of the header
+  static constexpr uint32_t kRecordsStart = kHeaderSize;             // after the first header copy
+  static constexpr uint32_t kRecordsEnd = kSectorSize - kHeaderSize;  // where the second copy sits
 
   Journal(Flash& flash, uint32_t sector_a, uint32_t sector_b)
       : flash_(flash), sector_{sector_a, sector_b} {}
@@ -61,7 +63,7 @@ class Journal {
   enum class Slot : uint8_t { valid, blank, corrupt };
   int pick_live_sector(uint32_t* sequence);
   Slot read_record(uint32_t address, uint32_t room, uint8_t* rec, uint32_t* total);
-  bool tail_is_blank(uint32_t address, uint32_t offset);
+  bool programmed_end(uint32_t address, uint32_t* end);
   bool write_record(uint32_t sector_address, uint32_t* offset, RecordType type, uint16_t aux,
                     const uint8_t* payload, uint32_t payload_len);
   bool write_snapshot(uint32_t sector_address, uint32_t* offset, const BootState& state);

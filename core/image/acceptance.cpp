@@ -13,6 +13,19 @@ ImageAcceptance reject(ImageAcceptance a, ImageVerdict verdict) {
   return a;
 }
 
+bool padded_like_eboot(ByteReader& image, uint32_t end) {
+  if (end >= kAppOffset || image.size() <= kAppOffset) return false;
+  uint8_t chunk[64];
+  for (uint32_t at = end; at < kAppOffset;) {
+    uint32_t n = kAppOffset - at < sizeof(chunk) ? kAppOffset - at : uint32_t(sizeof(chunk));
+    if (!image.read(at, chunk, n)) return false;
+    for (uint32_t i = 0; i < n; ++i)
+      if (chunk[i] != kEbootPaddingByte) return false;
+    at += n;
+  }
+  return true;
+}
+
 ImageAcceptance check(ByteReader& image, const ImageRules& rules, bool allow_gzip) {
   ImageAcceptance a;
   TextBuilder why(a.detail, sizeof(a.detail));
@@ -41,15 +54,31 @@ ImageAcceptance check(ByteReader& image, const ImageRules& rules, bool allow_gzi
     a.verdict = ImageVerdict::needs_inflation;
     return a;
   }
+  // An image at 0 padded with 0xAA up to 0x1000, as elf2bin pads eboot, is a boot loader whose
+  // application is missing: booting it would start eboot with nothing to load.
+  uint8_t at_app = 0;
+  if (file.kind == EspFileKind::app_only && padded_like_eboot(image, file.app.end) &&
+      image.read(kAppOffset, &at_app, 1)) {
+    a.diagnosis.error = ImageError::bad_magic;
+    a.diagnosis.image_offset = a.diagnosis.offset = kAppOffset;
+    a.diagnosis.expected = kEspImageMagic;
+    a.diagnosis.actual = at_app;
+    describe(a.diagnosis, a.detail, sizeof(a.detail));
+    return reject(a, ImageVerdict::malformed);
+  }
   a.image_end = file.app.end;
   // The ROM reads the flash parameters from the first header, the SDK from the application's.
   const EspImageHeader* headers[2] = {file.has_boot ? &file.boot.header : &file.app.header, &file.app.header};
   for (const EspImageHeader* h : headers) {
+    const char* where = h == headers[0] ? "0x0" : "0x1000";
     a.declared_flash_size = flash_size_from_code(h->size_code());
-    if (a.declared_flash_size == 0 || (rules.chip_size != 0 && a.declared_flash_size > rules.chip_size)) {
-      why.add("real size: ").add_u32(rules.chip_size).add(", but the image header at offset ")
-          .add_u32(h == headers[0] ? 0 : file.app.offset).add(" declares ").add_u32(a.declared_flash_size)
-          .add(" bytes (size code ").add_u32(h->size_code()).add(")");
+    if (a.declared_flash_size == 0) {
+      why.add("the image header at offset ").add(where).add(" has the unknown flash-size code ").add_u32(h->size_code());
+      return reject(a, ImageVerdict::malformed);
+    }
+    if (rules.chip_size != 0 && a.declared_flash_size > rules.chip_size) {
+      why.add("real size: ").add_u32(rules.chip_size).add(", but the image header at offset ").add(where)
+          .add(" declares ").add_u32(a.declared_flash_size).add(" bytes (size code ").add_u32(h->size_code()).add(")");
       return reject(a, ImageVerdict::flash_too_small);
     }
   }
@@ -101,8 +130,13 @@ SignedPayload check_signature(ByteReader& file, const crypto::SignatureVerifier&
   }
   SignedLayout layout;
   TrailerError trailer = parse_signed_trailer(size, load_le32(field), verifier.signature_length(), &layout);
-  if (trailer != TrailerError::ok || layout.signature_length > buffer_size) {
+  if (trailer != TrailerError::ok) {
     why.add("image is not signed for this key (").add(describe(trailer)).add(")");
+    return out;
+  }
+  if (layout.signature_length > buffer_size) {
+    out.verdict = SignatureVerdict::unreadable;
+    why.add("the signature is longer than this device's signature buffer (").add_u32(buffer_size).add(" bytes)");
     return out;
   }
   crypto::Sha256 sha;

@@ -168,8 +168,8 @@ TEST(BootJournalLoss, DamagedLiveHeaderAdoptsThePrimaryAndTheDeviceStillUpdates)
   ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
   dev.reboot();
   for (int i = 0; i < 2; ++i)  // the header CRC of both copies in both sectors
-    for (uint32_t copy = 0; copy < 2; ++copy)
-      dev.flash.bytes()[dev.layout.journal_address(i) + copy * Journal::kHeaderSize + 13] ^= 0x20;
+    for (uint32_t copy : {0u, Journal::kRecordsEnd})
+      dev.flash.bytes()[dev.layout.journal_address(i) + copy + 13] ^= 0x20;
   BootReport r = dev.reboot();
   EXPECT_EQ(r.journal, JournalStatus::empty);
   ASSERT_TRUE(r.bootable) << r.detail;

@@ -117,8 +117,8 @@ TEST_F(BootTest, GarbageAfterTheLastRecordIsRepaired) {
   for (int i = 0; i < 2; ++i) {
     uint8_t* sector = dev.flash.bytes().data() + dev.layout.journal_address(i);
     if (sector[0] == 0xFF) continue;
-    uint32_t at = kSectorSize;
-    while (at > 16 && sector[at - 1] == 0xFF) --at;
+    uint32_t at = Journal::kRecordsEnd;  // the header's second copy follows
+    while (at > Journal::kRecordsStart && sector[at - 1] == 0xFF) --at;
     at = (at + 3) & ~3u;
     sector[at] = 0x05;
     sector[at + 1] = 0x00;

@@ -22,7 +22,7 @@ struct RecordSpan {
 // The records of one journal sector (format in core/boot/journal.cpp), by their length bytes.
 std::vector<RecordSpan> records_of(const uint8_t* flash, uint32_t sector) {
   std::vector<RecordSpan> out;
-  for (uint32_t at = Journal::kRecordsStart; at + 8 <= kSectorSize;) {
+  for (uint32_t at = Journal::kRecordsStart; at + 8 <= Journal::kRecordsEnd;) {
     const uint8_t* r = flash + sector + at;
     if (r[0] == 0xFF && r[1] == 0xFF && r[2] == 0xFF && r[3] == 0xFF) break;
     uint32_t length = 8 + r[1] * 4u;
@@ -102,7 +102,8 @@ TEST_F(ConfirmedUpdate, OneBadBitInTheLiveHeaderChangesNothing) {
   Device probe;
   probe.flash.bytes() = at_rest;
   const uint32_t live = live_sector(probe);
-  for (uint32_t byte = 0; byte < 2 * Journal::kHeaderSize; ++byte) {
+  for (uint32_t i = 0; i < 2 * Journal::kHeaderSize; ++i) {  // every byte of both copies
+    const uint32_t byte = i < Journal::kHeaderSize ? i : Journal::kRecordsEnd + i - Journal::kHeaderSize;
     Device dev;
     dev.flash.bytes() = at_rest;
     dev.flash.bytes()[live + byte] ^= 0x01;

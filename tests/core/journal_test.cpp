@@ -17,15 +17,15 @@ using testing::make_image;
 constexpr uint32_t kMagic = 0x324A544Fu;  // "OTJ2", the journal header magic
 
 // Builds one journal sector as the format in journal.cpp defines it: a 16-byte header (magic,
-// sequence, 0xFFFFFFFF, CRC) written twice, then records of type, length/4, aux, payload,
-// CRC-32/MPEG-2. Records are written once here unless a test twins them itself.
+// sequence, 0xFFFFFFFF, CRC) at the start and again at the end, records between them of type,
+// length/4, aux, payload, CRC-32/MPEG-2. Records are written once here unless a test twins them.
 struct SectorBuilder {
   std::vector<uint8_t> bytes = std::vector<uint8_t>(kSectorSize, 0xFF);
   uint32_t at = Journal::kRecordsStart;
 
   explicit SectorBuilder(uint32_t sequence) {
-    for (uint32_t copy = 0; copy < 2; ++copy) {
-      uint8_t* h = bytes.data() + copy * Journal::kHeaderSize;
+    for (uint32_t copy : {0u, Journal::kRecordsEnd}) {
+      uint8_t* h = bytes.data() + copy;
       store_le32(h, kMagic);
       store_le32(h + 4, sequence);
       store_le32(h + 8, 0xFFFFFFFFu);
@@ -73,7 +73,7 @@ struct SectorBuilder {
 // Offset of the first free byte of a journal sector, walking its records by their lengths.
 uint32_t log_end(const uint8_t* sector) {
   uint32_t at = Journal::kRecordsStart;
-  while (at + 8 <= kSectorSize && !(sector[at] == 0xFF && sector[at + 1] == 0xFF)) at += 8 + sector[at + 1] * 4u;
+  while (at + 8 <= Journal::kRecordsEnd && !(sector[at] == 0xFF && sector[at + 1] == 0xFF)) at += 8 + sector[at + 1] * 4u;
   return at;
 }
 
@@ -155,7 +155,8 @@ TEST_F(JournalTest, SnapshotOfEveryPhaseReplaysToTheSameState) {
 }
 
 TEST_F(JournalTest, OneDamagedHeaderCopyIsCoveredByItsTwin) {
-  for (uint32_t damaged : {0u, 5u, 12u, 16u, 21u, 28u}) {  // magic, sequence, CRC of either copy
+  const uint32_t second = Journal::kRecordsEnd;
+  for (uint32_t damaged : {0u, 5u, 12u, second, second + 5, second + 12}) {  // magic, sequence, CRC of either copy
     SectorBuilder a(7);
     a.active(50000, 0xAA);
     a.bytes[damaged] ^= 0x01;
@@ -170,7 +171,7 @@ TEST_F(JournalTest, BothHeaderCopiesDamagedInTheOnlySectorMeansNoJournal) {
   SectorBuilder a(7);
   a.active(50000, 0xAA);
   a.bytes[12] ^= 0x01;
-  a.bytes[Journal::kHeaderSize] ^= 0x10;
+  a.bytes[Journal::kRecordsEnd] ^= 0x10;
   put(0, a);
   BootState s;
   EXPECT_EQ(load(&s), JournalStatus::empty);
@@ -191,12 +192,29 @@ TEST_F(JournalTest, BothSectorsValidTheHigherSequenceWinsInEitherSlot) {
   EXPECT_EQ(s.active.size, 22222u);
 }
 
+// Found by fuzz_journal: with the older sector kept as a fallback, a sequence that wrapped from
+// 0xFFFFFFFF to 0 made the older sector look newer.
+TEST_F(JournalTest, SequenceWrapsAndTheNewerSectorStillWins) {
+  SectorBuilder old(0xFFFFFFFFu);
+  old.active(11111, 0x11);
+  put(0, old);
+  Journal journal(flash, address[0], address[1]);
+  BootState s;
+  ASSERT_EQ(journal.load(&s), JournalStatus::ok);
+  s.min_security_version = 7;
+  ASSERT_TRUE(journal.compact(s));
+  EXPECT_EQ(header_sequence(sector(1)), 0u);
+  BootState back;
+  ASSERT_EQ(load(&back), JournalStatus::ok);
+  EXPECT_EQ(back.min_security_version, 7u) << "the sector written last (sequence 0) is the live one";
+}
+
 TEST_F(JournalTest, BadHeaderCrcInTheNewerSectorFallsBackToTheOlder) {
   SectorBuilder older(41), newer(42);
   older.active(11111, 0x11);
   newer.active(22222, 0x22);
   newer.bytes[5] ^= 0x80;  // the sequence number itself is damaged, in both copies
-  newer.bytes[Journal::kHeaderSize + 5] ^= 0x80;
+  newer.bytes[Journal::kRecordsEnd + 5] ^= 0x80;
   put(0, older);
   put(1, newer);
   BootState s;
@@ -244,8 +262,8 @@ TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroAreSkipped) {
 TEST_F(JournalTest, RecordRunningPastTheSectorEndIsRefused) {
   SectorBuilder a(3);
   a.active(30000, 0x33);
-  // Room for at most 32 bytes before the sector end; the header claims a swap plan.
-  const uint32_t last = Journal::kRecordsStart + 12 * ((kSectorSize - 24 - Journal::kRecordsStart) / 12);
+  // Room for at most 32 bytes before the record area ends; the header claims a swap plan.
+  const uint32_t last = Journal::kRecordsStart + 12 * ((Journal::kRecordsEnd - 24 - Journal::kRecordsStart) / 12);
   while (a.at + 12 <= last) a.security(2);
   ASSERT_EQ(a.at, last) << "the filler must end exactly at the overrunning record";
   a.bytes[last] = uint8_t(RecordType::swap_begin);
@@ -347,7 +365,7 @@ TEST_F(JournalTest, LogFullOfTrialBootsCanStillBeRepaired) {
   SectorBuilder a(3);
   a.swap_begin(10, 0x80000, 1);
   a.record(uint8_t(RecordType::swap_done));
-  while (a.at + 16 <= kSectorSize) a.record(uint8_t(RecordType::boot_attempt));
+  while (a.at + 16 <= Journal::kRecordsEnd) a.record(uint8_t(RecordType::boot_attempt));
   a.record(0x7F);  // a bad record at the end forces the repair
   put(0, a);
   BootState s;

@@ -165,7 +165,7 @@ std::vector<RecordSpan> live_records(Device& dev) {
   }
   std::vector<RecordSpan> out;
   if (live == 0) return out;
-  for (uint32_t at = Journal::kRecordsStart; at + 8 <= kSectorSize;) {
+  for (uint32_t at = Journal::kRecordsStart; at + 8 <= Journal::kRecordsEnd;) {
     const uint8_t* r = dev.flash.bytes().data() + live + at;
     if (load_le32(r) == 0xFFFFFFFFu) break;
     out.push_back({live + at, 8 + r[1] * 4u});

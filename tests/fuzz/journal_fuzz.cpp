@@ -14,16 +14,21 @@ namespace {
 
 using namespace otakit;
 
-constexpr uint32_t kJournalMagic = 0x314A544Fu;
+constexpr uint32_t kJournalMagic = 0x324A544Fu;  // "OTJ2"
 
 // Half of the inputs get their header and record CRCs fixed up, so that the fuzzer explores the
-// replay of well-formed logs and not only the CRC checks in front of it.
+// replay of well-formed logs and not only the CRC checks in front of it. Each sector has a copy
+// of its header at its start and at its end; the records lie between them.
 void fix_crcs(uint8_t* sector) {
-  if (load_le32(sector) == kJournalMagic) store_le32(sector + 12, crc32_mpeg2(sector, 12));
-  uint32_t at = Journal::kHeaderSize;
-  while (at + 8 <= kSectorSize) {
+  const uint32_t copies[2] = {0, Journal::kRecordsEnd};
+  for (uint32_t copy : copies) {
+    uint8_t* header = sector + copy;
+    if (load_le32(header) == kJournalMagic) store_le32(header + 12, crc32_mpeg2(header, 12));
+  }
+  uint32_t at = Journal::kRecordsStart;
+  while (at + 8 <= Journal::kRecordsEnd) {
     uint32_t len = uint32_t(sector[at + 1]) * 4;
-    if (sector[at] == 0xFF || at + 8 + len > kSectorSize) break;
+    if (sector[at] == 0xFF || at + 8 + len > Journal::kRecordsEnd) break;
     store_le32(sector + at + 4 + len, crc32_mpeg2(sector + at, 4 + len));
     at += 8 + len;
   }

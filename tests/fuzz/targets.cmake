@@ -1,4 +1,4 @@
-# One otakit_add_fuzzer per parser.
+# One otakit_add_fuzzer per parser or boot-path stage that meets untrusted bytes.
 otakit_add_fuzzer(fuzz_rsa_public_key rsa_public_key_fuzz.cpp)
 otakit_add_fuzzer(fuzz_espota_invitation espota_invitation_fuzz.cpp)
 otakit_add_fuzzer(fuzz_espota_auth_reply espota_auth_reply_fuzz.cpp)
@@ -12,3 +12,7 @@ otakit_add_fuzzer(fuzz_mdns_message mdns_message_fuzz.cpp)
 otakit_add_fuzzer(fuzz_mdns_responder mdns_responder_fuzz.cpp)
 otakit_add_fuzzer(fuzz_journal journal_fuzz.cpp)
 otakit_add_fuzzer(fuzz_eboot_command eboot_command_fuzz.cpp)
+otakit_add_fuzzer(fuzz_acceptance acceptance_fuzz.cpp)
+otakit_add_fuzzer(fuzz_updater updater_fuzz.cpp ZLIB)
+otakit_add_fuzzer(fuzz_boot_inflation boot_inflation_fuzz.cpp ZLIB)
+otakit_add_fuzzer(fuzz_boot_journal boot_journal_fuzz.cpp)
