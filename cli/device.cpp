@@ -1,8 +1,12 @@
 // `otakit device`: run a virtual ESP8266 on a flash file, and talk to a running one.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
@@ -25,11 +29,19 @@ struct DeviceOptions {
   std::string stage_file;
   std::string stage_md5;
   bool stage_fs = false;
+  std::string log_level = "info";
 };
+
+// --log-level names, in the order of spdlog's levels.
+const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLogLevels = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).string(); }
 
 int run(DeviceOptions& o, const std::vector<std::string>& argv) {
+  for (const auto& [name, level] : kLogLevels)
+    if (name == o.log_level) spdlog::set_level(level);
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
   o.runtime.argv = argv;
@@ -91,7 +103,7 @@ void add_device_command(CLI::App& app, RunState& state) {
       "it resumes an interrupted swap, applies a staged update, or rolls back an unconfirmed one.\n"
       "Examples:\n"
       "  otakit device --flash dev1.bin --layout 1M --once\n"
-      "  otakit device --flash dev1.bin --ota-port 8266 --password secret\n"
+      "  otakit device --flash dev1.bin --ota-port 8266 --password secret --log-level debug\n"
       "  otakit device status --flash dev1.bin --json");
   cmd->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)");
   cmd->add_option("--layout", o->runtime.device.layout, "Flash layout (512K, 1M, 1M64 ... 4M1M ... 16M14M)")
@@ -119,6 +131,13 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_flag("--mdns", o->ota.mdns, "Advertise _arduino._tcp over mDNS");
   cmd->add_option("--mdns-interface-address", o->ota.mdns_interface_address,
                   "IPv4 address of the interface to advertise on (default: --bind)");
+  std::vector<std::string> level_names;
+  for (const auto& entry : kLogLevels) level_names.push_back(entry.first);
+  cmd->add_option("--log-level", o->log_level,
+                  "Log detail: trace, debug (every dropped datagram, with its sender), info, warn "
+                  "(failed logins, with the sender), error, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember(level_names));
 
   auto flash_only = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
