@@ -2,8 +2,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,13 +56,36 @@ int run(DeviceOptions& o, const std::vector<std::string>& argv) {
   return device::run_device(o.runtime);
 }
 
+// When the state file was last written, in local time: the age of a dead device's last state.
+std::string written_at(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "at an unknown time";
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", std::localtime(&st.st_mtime));
+  return text;
+}
+
+// A running device answers for itself; otherwise the state file is only its last known state
+// (a crashed device cannot have updated it), and says so.
 int status(const std::string& flash, bool json) {
-  nlohmann::json state = device::read_state_file(device::device_files_for(absolute(flash)).state);
+  std::string path = absolute(flash);
+  std::string socket = path + ".sock";
+  std::optional<nlohmann::json> live = device::query_device(socket, "status");
+  std::string state_file = device::device_files_for(path).state;
+  nlohmann::json state = live ? *live : device::read_state_file(state_file);
+  state["running"] = live.has_value();
+  state["source"] = live ? "device" : "state file";
   if (json) {
     std::printf("%s\n", state.dump(2).c_str());
-  } else {
-    std::printf("%s", device::describe_state(state).c_str());
+    return kExitOk;
   }
+  if (live) {
+    std::printf("device:  running (pid %d)\n", state.value("pid", 0));
+  } else {
+    std::printf("device:  not running (nothing answers on %s); last known state, written %s:\n", socket.c_str(),
+                written_at(state_file).c_str());
+  }
+  std::printf("%s", device::describe_state(state).c_str());
   return kExitOk;
 }
 
@@ -141,7 +168,8 @@ void add_device_command(CLI::App& app, RunState& state) {
 
   auto flash_only = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  CLI::App* st = cmd->add_subcommand("status", "Print what the device runs (from its state file)");
+  CLI::App* st = cmd->add_subcommand(
+      "status", "Print what the running device runs, or the last known state of one that is not running");
   st->add_option("--flash", *flash_only, "Flash file of the device")->required();
   st->add_flag("--json", *json, "JSON output");
   st->callback([&state, flash_only, json] {
