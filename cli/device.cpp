@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "core/boot/boot_command.h"
 #include "device/control_server.h"
+#include "device/device_errors.h"
 #include "device/device_lock.h"
 #include "device/device_runtime.h"
 #include "device/device_state.h"
@@ -54,6 +56,18 @@ int run(DeviceOptions& o, const std::vector<std::string>& argv) {
     o.runtime.ota = o.ota;
   }
   return device::run_device(o.runtime);
+}
+
+// A flash file or key the device cannot use is bad input (exit 3), not a failed operation.
+template <class Body>
+int reporting_input_errors(const char* command, Body&& body) {
+  return run_reporting(command, [&] {
+    try {
+      return body();
+    } catch (const device::DeviceInputError& e) {
+      throw CommandFailure(kExitInputError, e.what());
+    }
+  });
 }
 
 // When the state file was last written, in local time: the age of a dead device's last state.
@@ -106,7 +120,12 @@ int stage(DeviceOptions& o) {
   device::DeviceLock lock(o.runtime.device.flash_path);
   device::VirtualDevice dev(o.runtime.device);
   dev.boot();
-  host::Bytes image = host::read_file(o.stage_file);
+  host::Bytes image;
+  try {
+    image = host::read_file(o.stage_file);
+  } catch (const std::runtime_error& e) {
+    throw CommandFailure(kExitInputError, std::string("cannot read the image: ") + e.what());
+  }
   Updater& updater = dev.updater();
   bool ok = updater.begin(uint32_t(image.size()), o.stage_fs ? UpdateCommand::filesystem : UpdateCommand::flash) &&
             (o.stage_md5.empty() || updater.set_md5(o.stage_md5.c_str())) &&
@@ -191,13 +210,13 @@ void add_device_command(CLI::App& app, RunState& state) {
   sg->add_option("--md5", o->stage_md5, "Expected MD5 of the image");
   sg->add_flag("--fs", o->stage_fs, "Filesystem image (written to the FS region)");
   sg->add_option("image", o->stage_file, "Image file")->required()->check(CLI::ExistingFile);
-  sg->callback([&state, o] { state.exit_code = run_reporting("device stage", [&] { return stage(*o); }); });
+  sg->callback([&state, o] { state.exit_code = reporting_input_errors("device stage", [&] { return stage(*o); }); });
 
   cmd->require_subcommand(0, 1);
   cmd->callback([cmd, &state, o] {
     if (!cmd->get_subcommands().empty()) return;
     if (o->runtime.device.flash_path.empty()) throw CLI::RequiredError("--flash");
-    state.exit_code = run_reporting("device", [&] { return run(*o, state.argv); });
+    state.exit_code = reporting_input_errors("device", [&] { return run(*o, state.argv); });
   });
 }
 

@@ -67,4 +67,23 @@ fi
 grep -q "ERROR\[7\]: MD5 verification failed" err.txt || fail "md5 error: $(cat err.txt)"
 "$otakit" device --flash dev.flash --once >/dev/null
 [ "$(field "d['image']['version']")" = "2.0.0" ] || fail "old image must still run"
+
+# Flash files it cannot use are bad input (exit 3), each with what to do.
+expect_input_error() {  # expect_input_error TEXT ARGS...
+  local text=$1 rc=0
+  shift
+  "$otakit" device "$@" >/dev/null 2>err.txt || rc=$?
+  [ "$rc" = 3 ] || fail "exit $rc, expected 3: otakit device $* :: $(cat err.txt)"
+  grep -q -- "$text" err.txt || fail "message for otakit device $*: $(cat err.txt)"
+}
+head -c 1000 /dev/urandom >short.flash
+expect_input_error "pick the layout it was made with, or a new file" --flash short.flash --once
+expect_input_error "pick the layout it was made with, or a new file" stage --flash short.flash v3.bin
+mkdir folder.flash
+expect_input_error "is not a regular file: pass a flash file, or a new path" --flash folder.flash --once
+expect_input_error "the folder of --flash must exist and be writable" --flash missing/dev.flash --once
+head -c 1048576 /dev/urandom >noise.flash
+expect_input_error "no bootable image in .*noise.flash.*pass a new --flash path" --flash noise.flash --layout 1M --once
+expect_input_error "pass the public key (PEM) the images are signed for" --flash dev.flash --public-key none.pem --once
+expect_input_error "pass an RSA public key in PEM" --flash dev.flash --public-key v3.bin --once
 echo "device lifecycle: ok"
