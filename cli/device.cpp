@@ -1,14 +1,24 @@
 // `otakit device`: run a virtual ESP8266 on a flash file, and talk to a running one.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "core/boot/boot_command.h"
 #include "device/control_server.h"
+#include "device/device_errors.h"
 #include "device/device_lock.h"
 #include "device/device_runtime.h"
 #include "device/device_state.h"
@@ -25,11 +35,19 @@ struct DeviceOptions {
   std::string stage_file;
   std::string stage_md5;
   bool stage_fs = false;
+  std::string log_level = "info";
 };
+
+// --log-level names, in the order of spdlog's levels.
+const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLogLevels = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).string(); }
 
 int run(DeviceOptions& o, const std::vector<std::string>& argv) {
+  for (const auto& [name, level] : kLogLevels)
+    if (name == o.log_level) spdlog::set_level(level);
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
   o.runtime.argv = argv;
@@ -40,13 +58,48 @@ int run(DeviceOptions& o, const std::vector<std::string>& argv) {
   return device::run_device(o.runtime);
 }
 
+// A flash file or key the device cannot use is bad input (exit 3), not a failed operation.
+template <class Body>
+int reporting_input_errors(const char* command, Body&& body) {
+  return run_reporting(command, [&] {
+    try {
+      return body();
+    } catch (const device::DeviceInputError& e) {
+      throw CommandFailure(kExitInputError, e.what());
+    }
+  });
+}
+
+// When the state file was last written, in local time: the age of a dead device's last state.
+std::string written_at(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "at an unknown time";
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", std::localtime(&st.st_mtime));
+  return text;
+}
+
+// A running device answers for itself; otherwise the state file is only its last known state
+// (a crashed device cannot have updated it), and says so.
 int status(const std::string& flash, bool json) {
-  nlohmann::json state = device::read_state_file(device::device_files_for(absolute(flash)).state);
+  std::string path = absolute(flash);
+  std::string socket = path + ".sock";
+  std::optional<nlohmann::json> live = device::query_device(socket, "status");
+  std::string state_file = device::device_files_for(path).state;
+  nlohmann::json state = live ? *live : device::read_state_file(state_file);
+  state["running"] = live.has_value();
+  state["source"] = live ? "device" : "state file";
   if (json) {
     std::printf("%s\n", state.dump(2).c_str());
-  } else {
-    std::printf("%s", device::describe_state(state).c_str());
+    return kExitOk;
   }
+  if (live) {
+    std::printf("device:  running (pid %d)\n", state.value("pid", 0));
+  } else {
+    std::printf("device:  not running (nothing answers on %s); last known state, written %s:\n", socket.c_str(),
+                written_at(state_file).c_str());
+  }
+  std::printf("%s", device::describe_state(state).c_str());
   return kExitOk;
 }
 
@@ -67,7 +120,12 @@ int stage(DeviceOptions& o) {
   device::DeviceLock lock(o.runtime.device.flash_path);
   device::VirtualDevice dev(o.runtime.device);
   dev.boot();
-  host::Bytes image = host::read_file(o.stage_file);
+  host::Bytes image;
+  try {
+    image = host::read_file(o.stage_file);
+  } catch (const std::runtime_error& e) {
+    throw CommandFailure(kExitInputError, std::string("cannot read the image: ") + e.what());
+  }
   Updater& updater = dev.updater();
   bool ok = updater.begin(uint32_t(image.size()), o.stage_fs ? UpdateCommand::filesystem : UpdateCommand::flash) &&
             (o.stage_md5.empty() || updater.set_md5(o.stage_md5.c_str())) &&
@@ -91,7 +149,7 @@ void add_device_command(CLI::App& app, RunState& state) {
       "it resumes an interrupted swap, applies a staged update, or rolls back an unconfirmed one.\n"
       "Examples:\n"
       "  otakit device --flash dev1.bin --layout 1M --once\n"
-      "  otakit device --flash dev1.bin --ota-port 8266 --password secret\n"
+      "  otakit device --flash dev1.bin --ota-port 8266 --password secret --log-level debug\n"
       "  otakit device status --flash dev1.bin --json");
   cmd->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)");
   cmd->add_option("--layout", o->runtime.device.layout, "Flash layout (512K, 1M, 1M64 ... 4M1M ... 16M14M)")
@@ -119,10 +177,18 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_flag("--mdns", o->ota.mdns, "Advertise _arduino._tcp over mDNS");
   cmd->add_option("--mdns-interface-address", o->ota.mdns_interface_address,
                   "IPv4 address of the interface to advertise on (default: --bind)");
+  std::vector<std::string> level_names;
+  for (const auto& entry : kLogLevels) level_names.push_back(entry.first);
+  cmd->add_option("--log-level", o->log_level,
+                  "Log detail: trace, debug (every dropped datagram, with its sender), info, warn "
+                  "(failed logins, with the sender), error, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember(level_names));
 
   auto flash_only = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  CLI::App* st = cmd->add_subcommand("status", "Print what the device runs (from its state file)");
+  CLI::App* st = cmd->add_subcommand(
+      "status", "Print what the running device runs, or the last known state of one that is not running");
   st->add_option("--flash", *flash_only, "Flash file of the device")->required();
   st->add_flag("--json", *json, "JSON output");
   st->callback([&state, flash_only, json] {
@@ -144,13 +210,13 @@ void add_device_command(CLI::App& app, RunState& state) {
   sg->add_option("--md5", o->stage_md5, "Expected MD5 of the image");
   sg->add_flag("--fs", o->stage_fs, "Filesystem image (written to the FS region)");
   sg->add_option("image", o->stage_file, "Image file")->required()->check(CLI::ExistingFile);
-  sg->callback([&state, o] { state.exit_code = run_reporting("device stage", [&] { return stage(*o); }); });
+  sg->callback([&state, o] { state.exit_code = reporting_input_errors("device stage", [&] { return stage(*o); }); });
 
   cmd->require_subcommand(0, 1);
   cmd->callback([cmd, &state, o] {
     if (!cmd->get_subcommands().empty()) return;
     if (o->runtime.device.flash_path.empty()) throw CLI::RequiredError("--flash");
-    state.exit_code = run_reporting("device", [&] { return run(*o, state.argv); });
+    state.exit_code = reporting_input_errors("device", [&] { return run(*o, state.argv); });
   });
 }
 

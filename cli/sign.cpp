@@ -78,21 +78,29 @@ void self_check(const host::Bytes& signed_file, const crypto::RsaPublicKey& key,
   }
 }
 
-void sign_one(const host::Bytes& image, const host::RsaPrivateKey& key,
-              const crypto::RsaPublicKey& public_key, SignatureFormat format,
-              const std::string& out) {
+host::Bytes sign_one(const host::Bytes& image, const host::RsaPrivateKey& key,
+                     const crypto::RsaPublicKey& public_key, SignatureFormat format) {
   host::Bytes signature = format == SignatureFormat::current
                               ? host::sign_sha256(key, image.data(), image.size())
                               : host::sign_legacy(key, image.data(), image.size());
   host::Bytes signed_file = host::make_signed_file(image, signature);
   self_check(signed_file, public_key, format);
+  return signed_file;
+}
+
+// Both outputs appear together or not at all: a build must never pair a new signed image with a
+// stale legacy one because the second path was unwritable.
+void write_outputs(const SignOptions& o, const host::Bytes& current, const host::Bytes& legacy) {
   try {
-    host::write_file_atomic(out, signed_file);
+    host::FileBatch batch;
+    if (!o.out.empty()) batch.add(o.out, current);
+    if (!o.legacy.empty()) batch.add(o.legacy, legacy);
+    batch.commit();
   } catch (const std::exception& e) {
     throw Failure(kExitFailure, std::string("cannot write the signed binary: ") + e.what());
   }
-  fmt::print(stderr, "{}: {}\n",
-             format == SignatureFormat::current ? "Signed binary" : "Legacy signed binary", out);
+  if (!o.out.empty()) fmt::print(stderr, "Signed binary: {}\n", o.out);
+  if (!o.legacy.empty()) fmt::print(stderr, "Legacy signed binary: {}\n", o.legacy);
 }
 
 int run_sign(const SignOptions& o) {
@@ -109,6 +117,7 @@ int run_sign(const SignOptions& o) {
             "keygen`, or pass --allow-missing-key to skip signing silently as signing.py did");
   }
   host::Bytes image = read_input(o.bin, "firmware image");
+  if (image.empty()) throw Failure(kExitInputError, "input file is empty: " + o.bin + " has no bytes to sign");
   if (image.size() > UINT32_MAX - kTrailerLengthField - kMaxSignatureLength)
     throw Failure(kExitInputError, o.bin + " is larger than 4 GiB: not a firmware image");
   host::RsaPrivateKey key = [&] {
@@ -121,8 +130,10 @@ int run_sign(const SignOptions& o) {
   std::string public_pem = key.public_pem();
   crypto::RsaPublicKey public_key = parse_public_key(
       host::Bytes(public_pem.begin(), public_pem.end()), "derived from " + o.private_key);
-  if (!o.out.empty()) sign_one(image, key, public_key, SignatureFormat::current, o.out);
-  if (!o.legacy.empty()) sign_one(image, key, public_key, SignatureFormat::legacy, o.legacy);
+  host::Bytes current, legacy;
+  if (!o.out.empty()) current = sign_one(image, key, public_key, SignatureFormat::current);
+  if (!o.legacy.empty()) legacy = sign_one(image, key, public_key, SignatureFormat::legacy);
+  write_outputs(o, current, legacy);
   return kExitOk;
 }
 

@@ -42,16 +42,22 @@ void ControlServer::accept() {
 }
 
 nlohmann::json send_control_command(const std::string& socket_path, const std::string& command) {
+  std::optional<nlohmann::json> reply = query_device(socket_path, command);
+  if (!reply)
+    throw std::runtime_error("no device is listening on " + socket_path + ": start it with `otakit device --flash ...`");
+  return *reply;
+}
+
+std::optional<nlohmann::json> query_device(const std::string& socket_path, const std::string& command) {
   asio::io_context io;
   local::socket s(io);
   boost::system::error_code ec;
   s.connect(local::endpoint(socket_path), ec);
-  if (ec)
-    throw std::runtime_error("no device is listening on " + socket_path + " (" + ec.message() +
-                             "): start it with `otakit device --flash ...`");
-  asio::write(s, asio::buffer(command + "\n"));
+  if (ec) return std::nullopt;
+  asio::write(s, asio::buffer(command + "\n"), ec);
   asio::streambuf buf;
-  asio::read_until(s, buf, '\n', ec);
+  if (!ec) asio::read_until(s, buf, '\n', ec);
+  if (ec) return std::nullopt;  // it went away while answering (a reboot)
   std::istream in(&buf);
   std::string line;
   std::getline(in, line);

@@ -5,6 +5,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace otakit::device {
@@ -25,5 +26,8 @@ class ControlServer {
 // Client side, for `otakit device confirm|reboot|...`: sends one command, returns the reply.
 // Throws std::runtime_error when no device is listening.
 nlohmann::json send_control_command(const std::string& socket_path, const std::string& command);
+// The same, but nothing when no device answers: it is not running (a crash leaves the socket
+// file behind, and nobody accepts on it), or it is between two boots.
+std::optional<nlohmann::json> query_device(const std::string& socket_path, const std::string& command);
 
 }  // namespace otakit::device

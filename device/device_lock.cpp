@@ -9,12 +9,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "device/device_errors.h"
+
 namespace otakit::device {
 
 DeviceLock::DeviceLock(const std::string& flash_path) {
   std::string path = flash_path + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  if (fd_ < 0)
+    throw DeviceInputError("cannot create " + path + " (" + std::strerror(errno) +
+                           "): the folder of --flash must exist and be writable");
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
     ssize_t n = ::pread(fd_, pid, sizeof(pid) - 1, 0);

@@ -7,7 +7,8 @@ namespace otakit::device {
 
 class DeviceLock {
  public:
-  // Throws std::runtime_error naming the holder's PID when another process has the lock.
+  // Throws std::runtime_error naming the holder's PID when another process has the lock, and
+  // DeviceInputError when the lock file cannot be made next to the flash file.
   explicit DeviceLock(const std::string& flash_path);
   DeviceLock(const DeviceLock&) = delete;
   DeviceLock& operator=(const DeviceLock&) = delete;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "device/control_server.h"
+#include "device/device_errors.h"
 #include "device/device_lock.h"
 #include "device/device_state.h"
 #include "device/ota_service.h"
@@ -44,7 +45,10 @@ int run_device(const RuntimeConfig& config) {
     std::printf("%s", describe_state(state).c_str());
   }
   std::fflush(stdout);
-  if (!report.bootable) return 1;
+  if (!report.bootable)  // the boot path keeps a device bootable, so this flash never was one
+    throw DeviceInputError("no bootable image in " + device.files().flash + " (" + report.detail +
+                           "): it is not a flash file made by otakit device, or it is damaged; pass a new "
+                           "--flash path to start from a factory image");
   if (config.once) return 0;
 
   Exit exit = Exit::stop;

@@ -29,7 +29,8 @@ struct RuntimeConfig {
   std::vector<std::string> argv;        // re-executed on reboot
 };
 
-// Returns the process exit code.
+// Returns the process exit code. Throws DeviceInputError for a flash file or key it cannot use
+// (including a flash with no bootable image), std::runtime_error for other failures.
 int run_device(const RuntimeConfig& config);
 
 }  // namespace otakit::device

@@ -1,10 +1,14 @@
 #include "device/virtual_device.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 #include "core/image/app_descriptor.h"
 #include "core/util/hex.h"
+#include "device/device_errors.h"
 #include "host/file_io.h"
 #include "host/image_builder.h"
 
@@ -24,6 +28,39 @@ uint32_t chip_id_for(const std::string& path) {
   return h & 0xFFFFFF;
 }
 
+// The flash file is the device's input: anything that keeps it from being used (not a file, no
+// access, a size that does not fit the layout) is reported with what to do about it.
+posix::FileFlash open_flash(const std::string& path, uint32_t size) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw DeviceInputError(path + " is not a regular file: pass a flash file, or a new path to create one with a "
+                                  "factory image");
+  if (std::filesystem::exists(status) && ::access(path.c_str(), R_OK | W_OK) != 0)
+    throw DeviceInputError("flash file " + path + " is not readable and writable by this user: fix its "
+                           "permissions, or pass a new path to create one with a factory image");
+  try {
+    return posix::FileFlash::open(path, size);
+  } catch (const std::runtime_error& e) {
+    throw DeviceInputError(e.what());
+  }
+}
+
+crypto::RsaPublicKey load_public_key(const std::string& path) {
+  host::Bytes pem;
+  try {
+    pem = host::read_file(path);
+  } catch (const std::runtime_error& e) {
+    throw DeviceInputError(std::string(e.what()) + ": pass the public key (PEM) the images are signed for");
+  }
+  crypto::RsaPublicKey key;
+  crypto::KeyError e = key.load(pem.data(), pem.size());
+  if (e != crypto::KeyError::ok)
+    throw DeviceInputError("public key " + path + ": " + crypto::describe(e) +
+                           ": pass an RSA public key in PEM (otakit keygen writes one)");
+  return key;
+}
+
 }  // namespace
 
 const FlashLayout& layout_or_throw(const std::string& name) {
@@ -37,14 +74,11 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
     : config_(config),
       layout_(layout_or_throw(config.layout)),
       files_(device_files_for(config.flash_path)),
-      flash_(posix::FileFlash::open(files_.flash, layout_.flash_size)),
+      flash_(open_flash(files_.flash, layout_.flash_size)),
       rtc_(files_.rtc),
       chip_id_(chip_id_for(config.flash_path)) {
   if (!config.public_key_path.empty()) {
-    host::Bytes pem = host::read_file(config.public_key_path);
-    crypto::KeyError e = key_.load(pem.data(), pem.size());
-    if (e != crypto::KeyError::ok)
-      throw std::runtime_error("public key " + config.public_key_path + ": " + crypto::describe(e));
+    key_ = load_public_key(config.public_key_path);
     verifier_ = std::make_unique<crypto::RsaSha256Verifier>(
         key_, config.legacy_signatures ? crypto::RsaPadding::legacy_bare : crypto::RsaPadding::pkcs1_sha256);
   }

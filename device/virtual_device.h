@@ -37,7 +37,8 @@ struct RunningImage {
 
 class VirtualDevice {
  public:
-  // Opens (or creates, with a factory image) the flash file. Throws std::runtime_error.
+  // Opens (or creates, with a factory image) the flash file. Throws DeviceInputError for a flash
+  // file or key it cannot use, std::runtime_error otherwise.
   explicit VirtualDevice(const DeviceConfig& config);
 
   // Runs the boot path. The report says what happened (upgrade, resume, rollback...).

@@ -16,6 +16,41 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
+// Writes data to a new temporary file beside path (named with tag, so a batch may stage several)
+// and flushes it to disk; returns its name.
+std::string write_temporary(const std::string& path, const uint8_t* data, size_t len, const std::string& tag) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + tag;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot create", tmp);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::write(fd, data + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail("cannot write", tmp);
+    }
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail("cannot flush", tmp);
+  }
+  return tmp;
+}
+
+void rename_into_place(const std::string& tmp, const std::string& path) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail("cannot rename to", path);
+  }
+}
+
 }  // namespace
 
 Bytes read_file(const std::string& path) {
@@ -40,29 +75,23 @@ Bytes read_file(const std::string& path) {
 }
 
 void write_file_atomic(const std::string& path, const uint8_t* data, size_t len) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("cannot create", tmp);
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = ::write(fd, data + done, len - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = saved;
-      fail("cannot write", tmp);
-    }
-    done += size_t(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail("cannot flush", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    fail("cannot rename to", path);
+  rename_into_place(write_temporary(path, data, len, ""), path);
+}
+
+FileBatch::~FileBatch() {
+  for (const Staged& file : staged_) ::unlink(file.temporary.c_str());
+}
+
+void FileBatch::add(const std::string& path, const Bytes& data) {
+  std::string tag = "." + std::to_string(staged_.size());
+  staged_.push_back({write_temporary(path, data.data(), data.size(), tag), path});
+}
+
+void FileBatch::commit() {
+  while (!staged_.empty()) {
+    Staged file = staged_.front();
+    staged_.erase(staged_.begin());
+    rename_into_place(file.temporary, file.target);  // on failure the destructor removes the rest
   }
 }
 

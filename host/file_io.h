@@ -1,4 +1,5 @@
-// Whole-file reads and atomic writes for host tools (write to a temp file, fsync, rename).
+// Whole-file reads and atomic writes for host tools (write to a temp file, fsync, rename), for
+// one file or for several that must appear together or not at all.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -16,5 +17,29 @@ inline void write_file_atomic(const std::string& path, const Bytes& data) {
   write_file_atomic(path, data.data(), data.size());
 }
 bool file_exists(const std::string& path);
+
+// Files that are written together: each goes to a temporary beside its target, and only once all
+// are written does commit() rename them into place, so a failure (an unwritable folder, a full
+// disk) leaves every target as it was. Temporaries not committed are removed by the destructor.
+class FileBatch {
+ public:
+  FileBatch() = default;
+  FileBatch(const FileBatch&) = delete;
+  FileBatch& operator=(const FileBatch&) = delete;
+  ~FileBatch();
+
+  // Throws std::runtime_error with the path and the OS reason.
+  void add(const std::string& path, const Bytes& data);
+  // Renames every file into place; throws on a failed rename (the rare case that can leave the
+  // earlier targets replaced, as two renames cannot be one).
+  void commit();
+
+ private:
+  struct Staged {
+    std::string temporary;
+    std::string target;
+  };
+  std::vector<Staged> staged_;
+};
 
 }  // namespace otakit::host

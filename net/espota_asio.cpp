@@ -38,6 +38,12 @@ boost::asio::ip::address to_address(const espota::PeerAddress& peer) {
   return boost::asio::ip::address_v6(v6);
 }
 
+std::string peer_label(const espota::PeerAddress& peer) {
+  std::string ip = to_address(peer).to_string();
+  if (peer.ip_length == 16) ip = "[" + ip + "]";
+  return ip + ":" + std::to_string(peer.port);
+}
+
 void set_close_on_exec(int fd) {
   int flags = ::fcntl(fd, F_GETFD);
   if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);

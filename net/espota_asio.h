@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "core/espota/protocol.h"
 
@@ -12,6 +13,8 @@ namespace otakit::net {
 // IPv4-mapped IPv6 addresses become plain IPv4, so a dual-stack socket compares equal to a v4 one.
 espota::PeerAddress to_peer(const boost::asio::ip::address& address, uint16_t port);
 boost::asio::ip::address to_address(const espota::PeerAddress& peer);
+// "10.0.0.9:50000" or "[fe80::1]:50000", for log lines.
+std::string peer_label(const espota::PeerAddress& peer);
 
 // Sockets must not leak into a program the process execs (the virtual device reboots by exec):
 // the inherited descriptor would keep the port taken.

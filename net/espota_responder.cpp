@@ -256,7 +256,7 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         if (connection_) connection_->close_after_flush();
         return;
       case espota::DeviceAction::started:
-        spdlog::info("espota: update started ({} bytes, {})", e.size, command_name());
+        spdlog::info("espota: update from {} started ({} bytes, {})", peer_label(e.peer), e.size, command_name());
         if (hooks_.on_start) hooks_.on_start(last_command_);
         return;
       case espota::DeviceAction::progress:
@@ -266,9 +266,23 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         return finished(e);
       case espota::DeviceAction::dropped:
         ++stats_.dropped;
-        spdlog::debug("espota: dropped a datagram from {}: {}", to_address(e.peer).to_string(), e.text);
+        spdlog::debug("espota: dropped a datagram from {}: {}", peer_label(e.peer), e.text);
+        return;
+      case espota::DeviceAction::log:
+        spdlog::log(log_level(e.level), "espota: {}: {}", peer_label(e.peer), e.text);
         return;
     }
+  }
+
+  static spdlog::level::level_enum log_level(espota::LogLevel level) {
+    switch (level) {
+      case espota::LogLevel::trace: return spdlog::level::trace;
+      case espota::LogLevel::debug: return spdlog::level::debug;
+      case espota::LogLevel::info: return spdlog::level::info;
+      case espota::LogLevel::warn: return spdlog::level::warn;
+      case espota::LogLevel::error: return spdlog::level::err;
+    }
+    return spdlog::level::info;
   }
 
   const char* command_name() const { return last_command_ == espota::Command::filesystem ? "filesystem" : "flash"; }
@@ -313,13 +327,13 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   void finished(const espota::DeviceEvent& e) {
     if (e.success) {
       ++stats_.sessions_ok;
-      spdlog::info("espota: update of {} bytes staged", e.size);
+      spdlog::info("espota: update of {} bytes from {} staged", e.size, peer_label(e.peer));
       if (hooks_.on_end) hooks_.on_end();
       if (options_.reboot_on_success) reboot_after_close_ = true;
       if (!connection_) reboot_now();
     } else {
       ++stats_.sessions_failed;
-      spdlog::warn("espota: {} error: {}", espota::describe(e.error), e.text);
+      spdlog::warn("espota: {} error with {}: {}", espota::describe(e.error), peer_label(e.peer), e.text);
       if (hooks_.on_error) hooks_.on_error(e.error, e.text);
     }
   }

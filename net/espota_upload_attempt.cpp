@@ -216,14 +216,16 @@ void EspotaUploadAttempt::handle(const espota::HostEvent& e) {
   }
 }
 
-// The image outlives the write (shared), so no copy: TCP flow control paces the stream.
+// The image outlives the write (shared), so no copy: TCP flow control paces the stream. A failed
+// write does not end the upload: Asio completes a socket's writes before its reads in one wake-up,
+// so the device's OK or ERROR may still be unread; the read loop reports the close after it.
 void EspotaUploadAttempt::send_block(uint32_t offset, size_t len) {
   asio::async_write(tcp_, asio::buffer(image_.bytes->data() + offset, len),
                     [self = shared_from_this(), bytes = image_.bytes](const error_code& error, size_t written) {
                       if (self->done_) return;
                       uint32_t now = self->clock_.now_ms();
                       if (error) {
-                        self->session_->on_tcp_closed(now);
+                        self->session_->on_tcp_send_failed(now);
                       } else {
                         self->session_->on_data_sent(static_cast<uint32_t>(written), now);
                       }

@@ -9,6 +9,9 @@ namespace {
 
 inline constexpr char kBusyReply[] = "ERR: ERROR[15]: Update already running\n";
 
+// The earlier of two deadlines on the wrapping millisecond clock.
+uint32_t earlier(uint32_t a, uint32_t b) { return time_reached(a, b) ? b : a; }
+
 }  // namespace
 
 const char* describe(OtaError error) {
@@ -22,7 +25,7 @@ const char* describe(OtaError error) {
   return "unknown";
 }
 
-DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config) {
+DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config), offenders_(config.auth_penalty) {
   if (config.password_hash != nullptr && config.password_hash[0] != '\0') {
     has_password_ = normalize_password_hash(config.password_hash, strlen(config.password_hash), &password_hash_);
     // A malformed hash must not silently disable authentication: nothing can match it.
@@ -77,8 +80,7 @@ void DeviceSession::on_update_begun(bool ok, const char* error_message, uint32_t
 
 void DeviceSession::on_tcp_connected(uint32_t now) {
   if (state_ != DeviceState::connecting) return;
-  state_ = DeviceState::receiving;
-  set_deadline(now + config_.receive_timeout_ms);
+  start_receiving(now);
 }
 
 void DeviceSession::on_tcp_connect_failed(uint32_t now) {
@@ -96,7 +98,8 @@ void DeviceSession::on_tcp_data(const uint8_t* data, size_t len, uint32_t now) {
   uint32_t remaining = invitation_.size - received_;
   // Bytes past the announced size are ignored, as the original's Update.write(client) does.
   uint32_t take = len < remaining ? static_cast<uint32_t>(len) : remaining;
-  set_deadline(now + config_.receive_timeout_ms);
+  last_data_at_ = now;
+  rearm_receive_deadline();
   if (take == 0) return;
   pending_write_ = take;
   DeviceEvent write;
@@ -189,11 +192,8 @@ void DeviceSession::advance(uint32_t now) {
   switch (state_) {
     case DeviceState::auth_delayed:
       return send_challenge(now);
-    case DeviceState::waiting_auth: {
-      TextBuilder text(message_, sizeof(message_));
-      text.add("no authentication reply within ").add_u32(config_.auth_timeout_ms).add(" ms");
-      return finish(false, OtaError::auth, message_, now);
-    }
+    case DeviceState::waiting_auth:
+      return on_auth_timeout(now);
     case DeviceState::connecting: {
       emit(DeviceAction::abort_update);
       emit(DeviceAction::close_tcp);
@@ -201,23 +201,50 @@ void DeviceSession::advance(uint32_t now) {
       text.add("no TCP connection to the uploader within ").add_u32(config_.connect_timeout_ms).add(" ms");
       return finish(false, OtaError::connect, message_, now);
     }
-    case DeviceState::receiving: {
-      char reason[120];
-      TextBuilder text(reason, sizeof(reason));
-      text.add("ERROR[6]: Stream Read Timeout: no data for ")
-          .add_u32(config_.receive_timeout_ms)
-          .add(" ms after ")
-          .add_u32(received_)
-          .add(" of ")
-          .add_u32(invitation_.size)
-          .add(" bytes");
-      return fail_transfer(OtaError::receive, reason, now);
-    }
+    case DeviceState::receiving:
+      return check_receive_progress(now);
     case DeviceState::sending_result:
       return send_result(now);
     default:
       return;
   }
+}
+
+// Silence after a challenge counts as a failed login: otherwise a host could hold the auth wait
+// again and again without ever paying the penalty.
+void DeviceSession::on_auth_timeout(uint32_t now) {
+  offenders_.record_failure(peer_, now);
+  TextBuilder text(message_, sizeof(message_));
+  text.add("no authentication reply within ").add_u32(config_.auth_timeout_ms).add(" ms");
+  finish(false, OtaError::auth, message_, now);
+}
+
+// Three limits, whichever comes first: a silence, too few bytes in a window (a peer trickling a
+// byte now and then to keep the device), and the whole transfer taking too long.
+void DeviceSession::check_receive_progress(uint32_t now) {
+  char reason[160];
+  TextBuilder text(reason, sizeof(reason));
+  text.add("ERROR[6]: Stream Read Timeout: ");
+  if (time_reached(now, receive_started_at_ + config_.transfer_timeout_ms)) {
+    text.add("the transfer took longer than ").add_u32(config_.transfer_timeout_ms).add(" ms");
+  } else if (time_reached(now, last_data_at_ + config_.receive_timeout_ms)) {
+    text.add("no data for ").add_u32(config_.receive_timeout_ms).add(" ms");
+  } else if (config_.receive_min_bytes > 0 && time_reached(now, window_started_at_ + config_.receive_window_ms)) {
+    uint32_t got = received_ - received_at_window_start_;
+    uint32_t left = invitation_.size - received_at_window_start_;
+    uint32_t needed = left < config_.receive_min_bytes ? left : config_.receive_min_bytes;
+    if (got >= needed) {
+      window_started_at_ = now;
+      received_at_window_start_ = received_;
+      return rearm_receive_deadline();
+    }
+    text.add("only ").add_u32(got).add(" bytes in ").add_u32(config_.receive_window_ms).add(" ms (at least ")
+        .add_u32(needed).add(" needed)");
+  } else {
+    return rearm_receive_deadline();  // a timer that fired early
+  }
+  text.add(" after ").add_u32(received_).add(" of ").add_u32(invitation_.size).add(" bytes");
+  fail_transfer(OtaError::receive, reason, now);
 }
 
 // ---- datagrams ------------------------------------------------------------------------------
@@ -236,7 +263,7 @@ void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data,
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::ok) {
-    if (invitation != invitation_) return start_session(from, invitation, now);  // it changed its mind
+    if (invitation != invitation_) return change_invitation(invitation);  // it changed its mind
     if (state_ == DeviceState::waiting_auth) return resend_challenge();  // our challenge was lost
     return drop(from, "repeated invitation while the password penalty runs");
   }
@@ -251,12 +278,22 @@ void DeviceSession::check_auth_reply(const PeerAddress& from, const uint8_t* dat
   if (error != AuthReplyError::ok) return drop(from, describe(error));
   Hex32 expected = auth_response(password_hash_, nonce_, reply.cnonce);
   if (auth_response_matches(expected, reply.response)) {
-    auth_failures_ = 0;
+    offenders_.forgive(peer_);
     return begin_update();
   }
+  reject_password(now);
+}
+
+void DeviceSession::reject_password(uint32_t now) {
   emit_bytes(DeviceAction::send_udp, peer_, kReplyAuthFailed, sizeof(kReplyAuthFailed) - 1);
-  record_auth_failure(now);
-  finish(false, OtaError::auth, "wrong password (Authentication Failed)", now);
+  offenders_.record_failure(peer_, now);
+  TextBuilder text(message_, sizeof(message_));
+  text.add("wrong password (Authentication Failed); failure ")
+      .add_u32(offenders_.failures(peer_, now))
+      .add(" from this host, its next challenge waits ")
+      .add_u32(offenders_.penalty_left(peer_, now))
+      .add(" ms");
+  finish(false, OtaError::auth, message_, now);
 }
 
 // Same host while an update runs: npm esp-ota re-sends invitations and auth replies.
@@ -278,11 +315,41 @@ void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* da
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::is_auth_reply) return drop(from, "auth reply from a host that did not invite");
   if (error != InvitationError::ok) return drop(from, describe(error));
+  if (may_take_over(from, now)) return take_over(from, invitation, now);
+  answer_busy(from, now);
+}
+
+// The fairness rule (docs/espota.md): a session that has not logged in yields to another
+// uploader if it is serving a wrong-password penalty, comes from a host that failed before, or
+// has held its challenge past the grace. A newcomer under penalty itself never takes over, so
+// guessing from several addresses cannot push a clean host out.
+bool DeviceSession::may_take_over(const PeerAddress& from, uint32_t now) const {
+  if (state_ != DeviceState::auth_delayed && state_ != DeviceState::waiting_auth) return false;
+  if (offenders_.penalty_left(from, now) > 0) return false;
+  if (state_ == DeviceState::auth_delayed) return true;
+  return offenders_.failures(peer_, now) > 0 || time_reached(now, challenged_at_ + config_.auth_grace_ms);
+}
+
+void DeviceSession::take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+  bool held_too_long =
+      state_ == DeviceState::waiting_auth && time_reached(now, challenged_at_ + config_.auth_grace_ms);
+  if (held_too_long) offenders_.record_failure(peer_, now);
+  emit_bytes(DeviceAction::send_udp, peer_, kBusyReply, sizeof(kBusyReply) - 1);
+  TextBuilder text(message_, sizeof(message_));
+  text.add("another uploader took the device after this one held it ")
+      .add_u32(now - session_started_at_)
+      .add(" ms without logging in");
+  finish(false, OtaError::auth, message_, now);
+  start_session(from, invitation, now);
+}
+
+void DeviceSession::answer_busy(const PeerAddress& to, uint32_t now) {
   if (has_busy_reply_ && !time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
-    return drop(from, "busy with another uploader (answer rate-limited)");
+    return drop(to, "busy with another uploader (answer rate-limited)");
   has_busy_reply_ = true;
   busy_reply_at_ = now;
-  emit_bytes(DeviceAction::send_udp, from, kBusyReply, sizeof(kBusyReply) - 1);
+  emit_bytes(DeviceAction::send_udp, to, kBusyReply, sizeof(kBusyReply) - 1);
+  log(LogLevel::debug, to, "answered busy: another uploader holds the device");
 }
 
 // ---- session steps --------------------------------------------------------------------------
@@ -292,28 +359,49 @@ void DeviceSession::start_session(const PeerAddress& from, const Invitation& inv
   invitation_ = invitation;
   received_ = 0;
   pending_write_ = 0;
+  session_started_at_ = now;
   if (!has_password_) return begin_update();
-  if (auth_failures_ > 0 && time_reached(now, last_failure_at_ + config_.auth_penalty_reset_ms)) auth_failures_ = 0;
-  if (auth_failures_ > 0 && !time_reached(now, penalty_until_)) {
-    state_ = DeviceState::auth_delayed;
-    set_deadline(penalty_until_);
-    return;
-  }
-  send_challenge(now);
+  uint32_t penalty = offenders_.penalty_left(from, now);
+  if (penalty == 0) return send_challenge(now);
+  state_ = DeviceState::auth_delayed;
+  set_deadline(now + penalty);
+  TextBuilder(log_text_, sizeof(log_text_))
+      .add("challenge delayed ")
+      .add_u32(penalty)
+      .add(" ms: this host failed to log in ")
+      .add_u32(offenders_.failures(from, now))
+      .add(" time(s) lately");
+  log(LogLevel::info, from, log_text_);
+}
+
+// Same uploader, new request: a fresh nonce, but its grace and auth deadline run on, so changing
+// the invitation cannot stretch the auth wait.
+void DeviceSession::change_invitation(const Invitation& invitation) {
+  invitation_ = invitation;
+  if (state_ != DeviceState::waiting_auth) return;
+  if (!new_nonce()) return;
+  resend_challenge();
 }
 
 void DeviceSession::send_challenge(uint32_t now) {
+  if (!new_nonce()) return;
+  state_ = DeviceState::waiting_auth;
+  challenged_at_ = now;
+  set_deadline(now + config_.auth_timeout_ms);
+  resend_challenge();
+}
+
+bool DeviceSession::new_nonce() {
   uint8_t random[kNonceRandomBytes];
   if (config_.random.fill == nullptr || !config_.random.fill(config_.random.ctx, random, sizeof(random))) {
     state_ = DeviceState::idle;
     has_deadline_ = false;
-    return drop(peer_, "no random bytes for a nonce: invitation ignored");
+    drop(peer_, "no random bytes for a nonce: invitation ignored");
+    return false;
   }
   nonce_ = nonce_from_random(random);
   memset(random, 0, sizeof(random));
-  state_ = DeviceState::waiting_auth;
-  set_deadline(now + config_.auth_timeout_ms);
-  resend_challenge();
+  return true;
 }
 
 void DeviceSession::resend_challenge() {
@@ -333,14 +421,19 @@ void DeviceSession::begin_update() {
   events_.push(begin);
 }
 
-void DeviceSession::record_auth_failure(uint32_t now) {
-  if (auth_failures_ < 31) ++auth_failures_;
-  last_failure_at_ = now;
-  // base, 2*base, 4*base, ... capped at max.
-  uint64_t delay = config_.auth_penalty_base_ms;
-  for (uint32_t i = 1; i < auth_failures_ && delay < config_.auth_penalty_max_ms; ++i) delay *= 2;
-  if (delay > config_.auth_penalty_max_ms) delay = config_.auth_penalty_max_ms;
-  penalty_until_ = now + static_cast<uint32_t>(delay);
+void DeviceSession::start_receiving(uint32_t now) {
+  state_ = DeviceState::receiving;
+  receive_started_at_ = now;
+  last_data_at_ = now;
+  window_started_at_ = now;
+  received_at_window_start_ = 0;
+  rearm_receive_deadline();
+}
+
+void DeviceSession::rearm_receive_deadline() {
+  uint32_t at = earlier(last_data_at_ + config_.receive_timeout_ms, receive_started_at_ + config_.transfer_timeout_ms);
+  if (config_.receive_min_bytes > 0) at = earlier(at, window_started_at_ + config_.receive_window_ms);
+  set_deadline(at);
 }
 
 // Something went wrong mid-transfer: drop the staged bytes now, tell the uploader after the gap.
@@ -393,6 +486,15 @@ void DeviceSession::drop(const PeerAddress& from, const char* why) {
   event.action = DeviceAction::dropped;
   event.peer = from;
   event.text = why;
+  events_.push(event);
+}
+
+void DeviceSession::log(LogLevel level, const PeerAddress& about, const char* text) {
+  DeviceEvent event;
+  event.action = DeviceAction::log;
+  event.level = level;
+  event.peer = about;
+  event.text = text;
   events_.push(event);
 }
 

@@ -1,14 +1,14 @@
 // The device side of espota as a sans-IO state machine: datagrams, TCP events, Updater results
-// and the time go in; actions (send a datagram, connect, begin/write/end the update, send an ack,
-// close) come out of poll(). It keeps ArduinoOTA's wire behaviour and fixes its faults: a CSPRNG
-// nonce, an auth wait that times out and only listens to the inviting host, a growing delay after
-// wrong passwords, a receive timeout that fires, a clear end when the uploader leaves, a busy
-// answer to a second uploader, and a gap between the last ack and the result so they never merge.
+// and the time go in; actions (datagrams, connect, Updater calls, acks, close, log lines) come out
+// of poll(). ArduinoOTA's wire behaviour without its faults: CSPRNG nonces, bounded and fair auth
+// waits (docs/espota.md, "Fairness"), a per-host wrong-password delay, deadlines and a minimum
+// rate for the transfer, a clear end when the uploader leaves, a gap before the result.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/espota/auth.h"
+#include "core/espota/auth_offenders.h"
 #include "core/espota/invitation.h"
 #include "core/espota/protocol.h"
 
@@ -20,12 +20,15 @@ struct DeviceConfig {
   const char* password_hash = nullptr;
   RandomSource random;                   // for the nonces; required when a password is set
   uint32_t auth_timeout_ms = 10000;      // the original waits forever
+  uint32_t auth_grace_ms = 1000;         // a clean host keeps its challenge this long against
+                                         //   another uploader (espota.py answers in one round trip)
   uint32_t connect_timeout_ms = 5000;    // WiFiClient's default
   uint32_t receive_timeout_ms = 10000;   // no data for this long ends the transfer
+  uint32_t receive_window_ms = 10000;    // every window of the transfer must bring at least
+  uint32_t receive_min_bytes = 4096;     //   this many bytes (or the rest): no trickling; 0 = off
+  uint32_t transfer_timeout_ms = 600000; // the whole transfer, however steadily it trickles
   uint32_t result_delay_ms = 50;         // last ack -> OK/ERROR gap (the original: 1000)
-  uint32_t auth_penalty_base_ms = 1000;  // delay before the next challenge after a wrong password,
-  uint32_t auth_penalty_max_ms = 8000;   //   doubling per failure, capped under espota's 10 s wait
-  uint32_t auth_penalty_reset_ms = 60000;// failures are forgotten after this long without one
+  PenaltyPolicy auth_penalty;            // wrong password -> delay before that host's next challenge
   uint32_t repeat_window_ms = 12000;     // a finished session's invitation re-sent (npm esp-ota
                                          //   resends for 10 s) is ignored for this long
   uint32_t busy_reply_interval_ms = 100; // at most one busy answer per interval (flood guard)
@@ -58,7 +61,8 @@ enum class DeviceAction : uint8_t {
   started,       // onStart(): the update began
   progress,      // onProgress(done, size)
   finished,      // the session ended: success, or error + text (onEnd / onError, once)
-  dropped,       // a datagram was ignored; text says why (for logs)
+  dropped,       // a datagram from peer was ignored; text says why (for logs, at debug level)
+  log,           // a decision worth a log line at `level`, about peer; text says what
 };
 
 struct DeviceEvent {
@@ -72,6 +76,7 @@ struct DeviceEvent {
   const char* md5 = nullptr;
   bool success = false;
   OtaError error = OtaError::auth;
+  LogLevel level = LogLevel::debug;  // log
   const char* text = nullptr;
 };
 
@@ -98,26 +103,37 @@ class DeviceSession {
   DeviceState state() const { return state_; }
   bool has_password() const { return has_password_; }
   uint32_t received() const { return received_; }
-  uint32_t auth_failures() const { return auth_failures_; }
+  // Failed logins of this host (by IP) that still count towards its penalty.
+  uint32_t auth_failures(const PeerAddress& host, uint32_t now_ms) const { return offenders_.failures(host, now_ms); }
   uint32_t dropped_datagrams() const { return dropped_; }
   bool queue_overflowed() const { return events_.overflowed(); }
 
  private:
   void advance(uint32_t now);
+  void on_auth_timeout(uint32_t now);
+  void check_receive_progress(uint32_t now);
   void handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
   void handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
   void handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len);
   void handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  bool may_take_over(const PeerAddress& from, uint32_t now) const;
+  void take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void answer_busy(const PeerAddress& to, uint32_t now);
   void check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void reject_password(uint32_t now);
   void start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void change_invitation(const Invitation& invitation);
   void send_challenge(uint32_t now);
+  bool new_nonce();
   void resend_challenge();
   void begin_update();
-  void record_auth_failure(uint32_t now);
+  void start_receiving(uint32_t now);
+  void rearm_receive_deadline();
   void fail_transfer(OtaError kind, const char* message, uint32_t now);
   void send_result(uint32_t now);
   void finish(bool success, OtaError kind, const char* message, uint32_t now);
   void drop(const PeerAddress& from, const char* why);
+  void log(LogLevel level, const PeerAddress& about, const char* text);
   void emit(DeviceAction action);
   void emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len);
   void set_deadline(uint32_t at) {
@@ -141,9 +157,14 @@ class DeviceSession {
   bool result_ok_ = false;
   OtaError result_error_ = OtaError::end;
 
-  uint32_t auth_failures_ = 0;
-  uint32_t last_failure_at_ = 0;
-  uint32_t penalty_until_ = 0;
+  AuthOffenders offenders_;
+  uint32_t session_started_at_ = 0;  // this uploader's first invitation (a changed one keeps it)
+  uint32_t challenged_at_ = 0;       // its first challenge: the grace and the auth timeout run from here
+
+  uint32_t receive_started_at_ = 0;
+  uint32_t last_data_at_ = 0;
+  uint32_t window_started_at_ = 0;
+  uint32_t received_at_window_start_ = 0;
 
   bool has_finished_ = false;
   PeerAddress finished_peer_;
@@ -158,6 +179,7 @@ class DeviceSession {
   char ack_out_[12] = {};
   char result_out_[200] = {};
   char message_[200] = {};
+  char log_text_[120] = {};
   EventQueue<DeviceEvent, 16> events_;
 };
 

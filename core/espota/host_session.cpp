@@ -86,6 +86,13 @@ void HostSession::on_data_sent(uint32_t bytes, uint32_t now) {
   if (!config_.stop_and_wait || parser_.ack_digits() > digits_at_send_) send_next_block(now);
 }
 
+// The failed write stays in flight, which is what keeps the session from sending more.
+void HostSession::on_tcp_send_failed(uint32_t now) {
+  advance(now);
+  if (state_ != HostState::transferring) return;
+  note("the device closed the connection while the image was being sent; reading what it said");
+}
+
 void HostSession::on_tcp_data(const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
   if (state_ != HostState::transferring && state_ != HostState::waiting_result) return;

@@ -91,7 +91,12 @@ class HostSession {
   // Returns false (close that socket, keep listening) for a connection not from the device's IP.
   bool on_tcp_connected(const PeerAddress& from, uint32_t now_ms);
   void on_data_sent(uint32_t bytes, uint32_t now_ms);
+  // A write failed because the device closed or reset the connection. Nothing more is sent, but
+  // the bytes it sent before may still wait to be read (its acks and OK or ERROR), so the outcome
+  // comes from on_tcp_closed() once the reading side has seen them, or from the stall deadline.
+  void on_tcp_send_failed(uint32_t now_ms);
   void on_tcp_data(const uint8_t* data, size_t len, uint32_t now_ms);
+  // The reading side saw the end of the connection (EOF or reset), after everything before it.
   void on_tcp_closed(uint32_t now_ms);
   void on_tick(uint32_t now_ms);
 

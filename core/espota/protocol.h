@@ -39,6 +39,9 @@ inline bool same_peer(const PeerAddress& a, const PeerAddress& b) {
   return same_host(a, b) && a.port == b.port;
 }
 
+// How much a diagnostic matters, for the driver's log (the core never writes logs itself).
+enum class LogLevel : uint8_t { trace, debug, info, warn, error };
+
 // Time is milliseconds from any origin, supplied by the driver; comparisons survive the
 // 49-day wrap of a 32-bit millisecond counter (as on the ESP8266's millis()).
 inline bool time_reached(uint32_t now_ms, uint32_t deadline_ms) {

@@ -123,7 +123,9 @@ class DeviceHarness {
     ASSERT_EQ(session_->state(), DeviceState::receiving);
   }
   void answer_challenge(const PeerAddress& from, const char* password, uint32_t now) {
-    std::string challenge = udp_sent(&from).back();
+    answer(from, udp_sent(&from).back(), password, now);
+  }
+  void answer(const PeerAddress& from, const std::string& challenge, const char* password, uint32_t now) {
     ASSERT_EQ(challenge.rfind("AUTH ", 0), 0u);
     Hex32 nonce, cnonce;
     memcpy(nonce.text, challenge.data() + 5, 32);
@@ -205,7 +207,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
   EXPECT_EQ(h.udp_sent().back(), "Authentication Failed");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
   EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
-  EXPECT_EQ(h.session().auth_failures(), 1u);
+  EXPECT_EQ(h.session().auth_failures(kHost, 5), 1u);
 
   // The next invitation (new socket) is challenged only after 1 s, then 2 s, 4 s, 8 s, 8 s.
   uint32_t now = 5;
@@ -229,7 +231,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
   h.datagram(from, kInvitation, now + 8000);
   h.answer_challenge(from, "admin", now + 8000);
   EXPECT_EQ(h.udp_sent(&from).back(), "OK");
-  EXPECT_EQ(h.session().auth_failures(), 0u);
+  EXPECT_EQ(h.session().auth_failures(from, now + 8000), 0u);
 }
 
 TEST(EspotaDevice, PenaltyIsForgottenAfterAQuietMinute) {
@@ -238,7 +240,7 @@ TEST(EspotaDevice, PenaltyIsForgottenAfterAQuietMinute) {
   h.answer_challenge(kHost, "wrong", 0);
   PeerAddress later = peer(2, 50002);
   h.datagram(later, kInvitation, 60000);
-  EXPECT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
+  ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
 }
 
 TEST(EspotaDevice, AuthWaitTimesOutAndLateRepliesAreIgnored) {
@@ -369,7 +371,9 @@ TEST(EspotaDevice, ConnectTimeout) {
 }
 
 TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
-  DeviceHarness h;
+  DeviceConfig config;
+  config.receive_min_bytes = 0;  // the silence alone (the rate has its own tests)
+  DeviceHarness h(nullptr, config);
   h.start_transfer(kHost, 0);
   h.data(1460, 9000);
   h.tick(18999);  // data at 9000 pushed the deadline
@@ -461,12 +465,284 @@ TEST(EspotaDevice, GarbageDatagramsAreDroppedWithAReason) {
 TEST(EspotaDevice, InvitationFloodGetsBoundedAnswers) {
   DeviceHarness h("admin");
   h.datagram(kHost, kInvitation, 0);
-  // 20000 invitations from 20000 sources over 2 s: at most one busy answer per 100 ms.
-  for (uint32_t i = 0; i < 20000; ++i) h.datagram(peer(uint8_t(10 + i % 200), uint16_t(1000 + i)), kInvitation, i / 10);
-  EXPECT_LE(h.udp_sent().size(), 1u + 21u);
+  // 10000 invitations from 10000 sources within the 1 s grace of kHost's challenge: at most one
+  // busy answer per 100 ms, and kHost, answering in time, keeps the device.
+  for (uint32_t i = 0; i < 10000; ++i) h.datagram(peer(uint8_t(10 + i % 200), uint16_t(1000 + i)), kInvitation, i / 10);
+  EXPECT_LE(h.udp_sent().size(), 1u + 10u);
   EXPECT_EQ(h.session().state(), DeviceState::waiting_auth);
-  h.answer_challenge(kHost, "admin", 1999);
+  h.answer_challenge(kHost, "admin", 999);
   EXPECT_EQ(h.udp_sent(&kHost).back(), "OK");
+}
+
+TEST(EspotaDevice, LongInvitationFloodTakesOverAtMostOncePerGrace) {
+  DeviceHarness h("admin");
+  h.datagram(kHost, kInvitation, 0);  // never answers
+  // 20000 clean sources over 2 s: each new holder keeps the device for its 1 s grace.
+  for (uint32_t i = 0; i < 20000; ++i) h.datagram(peer(uint8_t(10 + i % 200), uint16_t(1000 + i)), kInvitation, i / 10);
+  EXPECT_LE(h.count(DeviceAction::finished), 2) << "one take-over per second";
+  EXPECT_LE(h.udp_sent().size(), 1u + 21u + 2u * 2u) << "challenges, busy answers, one busy per take-over";
+}
+
+// ---- fairness: one host's misbehaviour must not keep the others out (issue 10, item 6) ----
+
+// An uploader on one host as espota.py / `otakit upload` behave: each run invites from a new UDP
+// port, answers a challenge with its password, pushes the image once the device says OK, and ends
+// when refused, told busy, or left without an answer for 10 s. It makes up to `runs_left` runs,
+// retry_delay_ms apart.
+class ScriptedUploader {
+ public:
+  ScriptedUploader(uint8_t host_id, const char* pw, uint32_t runs_allowed, uint32_t delay_ms = 1000)
+      : host(host_id), password(pw), runs_left(runs_allowed), retry_delay_ms(delay_ms) {}
+
+  uint8_t host;
+  const char* password;
+  uint32_t runs_left;
+  uint32_t retry_delay_ms;
+  uint32_t runs = 0;
+  uint32_t successes = 0;
+
+  void step(DeviceHarness& h, uint32_t now) {
+    if (!running && (runs_left == 0 || !time_reached(now, resume_at))) return;
+    if (!running) start(h, now);
+    for (auto sent = h.udp_sent(&from); seen < sent.size(); sent = h.udp_sent(&from)) {
+      std::string reply = sent[seen++];
+      if (reply.rfind("AUTH ", 0) == 0) {
+        h.answer_challenge(from, password, now);
+      } else if (reply == "OK") {
+        h.connected(now);
+        h.data(4096, now);
+      } else {
+        return end_run(now);  // "Authentication Failed" or busy
+      }
+    }
+    if (const Recorded* done = finished_for_this_run(h)) {
+      successes += done->success;
+      if (done->success) runs_left = 0;
+      return end_run(now);
+    }
+    if (time_reached(now, started + 10000)) end_run(now);
+  }
+
+ private:
+  uint16_t next_port = 40000;
+  PeerAddress from;
+  size_t seen = 0;
+  bool running = false;
+  uint32_t started = 0;
+  uint32_t resume_at = 0;
+
+  void start(DeviceHarness& h, uint32_t now) {
+    from = peer(host, next_port++);
+    seen = h.udp_sent(&from).size();
+    running = true;
+    started = now;
+    ++runs;
+    --runs_left;
+    h.datagram(from, kInvitation, now);
+  }
+  void end_run(uint32_t now) {
+    running = false;
+    resume_at = now + retry_delay_ms;
+  }
+  const Recorded* finished_for_this_run(DeviceHarness& h) const {
+    const Recorded* done = h.last(DeviceAction::finished);
+    return done && same_peer(done->peer, from) ? done : nullptr;
+  }
+};
+
+TEST(EspotaDeviceFairness, OwnerUploadsWhileAnotherHostLoopsWrongPasswords) {
+  DeviceHarness h("secret");
+  ScriptedUploader attacker(9, "guess", UINT32_MAX, 0);  // 10.0.0.9, a new guess as soon as refused
+  ScriptedUploader owner(2, "secret", 0);                 // 10.0.0.2: `otakit upload -a secret`
+  uint32_t owner_uploads = 0;
+  for (uint32_t now = 0; now <= 40000; now += 10) {
+    if (now % 12000 == 5000) {  // the owner starts an upload at 5 s, 17 s and 29 s
+      owner.runs_left = 2;      //   (one try plus otakit upload's one retry)
+      ++owner_uploads;
+    }
+    attacker.step(h, now);
+    owner.step(h, now);
+    h.tick(now);
+  }
+  EXPECT_EQ(owner_uploads, 3u);
+  EXPECT_EQ(owner.successes, 3u) << "every upload by the owner went through";
+  EXPECT_EQ(owner.runs, 3u) << "each on its first try";
+  EXPECT_EQ(attacker.successes, 0u);
+  EXPECT_LT(attacker.runs, 40u) << "the guesser is slowed down";
+}
+
+TEST(EspotaDeviceFairness, WrongPasswordsFromOneHostDoNotDelayAnother) {
+  DeviceHarness h("secret");
+  for (uint16_t i = 0; i < 3; ++i) {
+    PeerAddress guesser = peer(9, uint16_t(40000 + i));
+    h.datagram(guesser, kInvitation, i * 20000);
+    h.tick(i * 20000 + 8000);  // its penalty passes
+    h.answer_challenge(guesser, "guess", i * 20000 + 8000);
+  }
+  PeerAddress owner = peer(2, 50000);
+  h.datagram(owner, kInvitation, 40010);
+  ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
+  h.answer_challenge(owner, "secret", 40011);
+  EXPECT_EQ(h.udp_sent(&owner).back(), "OK");
+}
+
+TEST(EspotaDeviceFairness, AHostServingAPenaltyYieldsToAnother) {
+  DeviceHarness h("secret");
+  PeerAddress guesser = peer(9, 40000);
+  h.datagram(guesser, kInvitation, 0);
+  h.answer_challenge(guesser, "guess", 1);
+  PeerAddress again = peer(9, 40001);
+  h.datagram(again, kInvitation, 100);
+  ASSERT_EQ(h.session().state(), DeviceState::auth_delayed);
+  PeerAddress owner = peer(2, 50000);
+  h.datagram(owner, kInvitation, 200);
+  ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
+  EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u) << "the owner is challenged, not told busy";
+  EXPECT_EQ(h.udp_sent(&again), std::vector<std::string>{kBusy}) << "the guesser learns it lost the device";
+  h.answer_challenge(owner, "secret", 201);
+  EXPECT_EQ(h.udp_sent(&owner).back(), "OK");
+}
+
+TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
+  DeviceHarness h("secret");
+  PeerAddress holder = peer(9, 40000);
+  h.datagram(holder, kInvitation, 0);  // challenged, never answers
+  PeerAddress early = peer(2, 50000);
+  h.datagram(early, kInvitation, 500);
+  EXPECT_EQ(h.udp_sent(&early), std::vector<std::string>{kBusy}) << "a fresh challenge is the holder's for 1 s";
+  PeerAddress owner = peer(2, 50001);
+  h.datagram(owner, kInvitation, 1500);
+  ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
+  EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u);
+  EXPECT_EQ(h.udp_sent(&holder).back(), kBusy);
+  h.answer_challenge(owner, "secret", 1501);
+  EXPECT_EQ(h.udp_sent(&owner).back(), "OK");
+  h.answer(holder, h.udp_sent(&holder).at(0), "secret", 1600);  // too late: the device is no longer its own
+  ASSERT_NE(h.last(DeviceAction::dropped), nullptr);
+  EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply from a host that did not invite");
+  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+}
+
+TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
+  DeviceHarness h("secret");
+  PeerAddress holder = peer(9, 40000);
+  h.datagram(holder, kInvitation, 0);
+  h.datagram(holder, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 900);
+  PeerAddress owner = peer(2, 50000);
+  h.datagram(owner, kInvitation, 1100);
+  EXPECT_EQ(h.udp_sent(&owner).at(0).rfind("AUTH ", 0), 0u) << "the grace counts from the first invitation";
+
+  DeviceHarness alone("secret");
+  alone.datagram(holder, kInvitation, 0);
+  for (uint32_t t = 900; t < 10000; t += 900)
+    alone.datagram(holder, t % 1800 ? "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5\n" : kInvitation, t);
+  alone.tick(10000);
+  EXPECT_EQ(alone.session().state(), DeviceState::idle) << "the auth wait ends 10 s after the first challenge";
+}
+
+TEST(EspotaDeviceFairness, AGuesserCannotTakeTheDeviceFromAnotherHost) {
+  DeviceHarness h("secret");
+  PeerAddress guesser = peer(9, 40000);
+  h.datagram(guesser, kInvitation, 0);
+  h.answer_challenge(guesser, "guess", 1);  // penalised for 1 s
+  PeerAddress slow = peer(3, 41000);
+  h.datagram(slow, kInvitation, 10);  // a clean host that lets its challenge sit
+  PeerAddress guesser_again = peer(9, 40001);
+  h.datagram(guesser_again, kInvitation, 600);
+  EXPECT_EQ(h.udp_sent(&guesser_again), std::vector<std::string>{kBusy}) << "a penalised host never takes over";
+  ASSERT_EQ(h.session().state(), DeviceState::waiting_auth);
+  h.answer_challenge(slow, "secret", 700);
+  EXPECT_EQ(h.udp_sent(&slow).back(), "OK");
+}
+
+TEST(EspotaDeviceFairness, TricklingPeerIsCutOffByTheMinimumRate) {
+  DeviceHarness h;  // defaults: at least 4096 bytes (or the rest) in every 10 s of the transfer
+  h.start_transfer(kHost, 0);
+  for (uint32_t now = 1000; now <= 49000; now += 1000) {
+    if (now % 8000 == 0) {
+      h.data(1, now);  // one byte every 8 s: never silent for the 10 s receive timeout
+    } else {
+      h.tick(now);
+    }
+  }
+  ASSERT_EQ(h.count(DeviceAction::finished), 1) << "the trickle must not hold the device";
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
+  EXPECT_EQ(h.tcp_sent().back(),
+            "ERROR[6]: Stream Read Timeout: only 1 bytes in 10000 ms (at least 4096 needed) after 1 of 4096 bytes\n");
+  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDeviceFairness, SlowButSteadyTransferIsNotCutOff) {
+  DeviceConfig config;
+  config.receive_min_bytes = 1000;
+  DeviceHarness h(nullptr, config);
+  h.start_transfer(kHost, 0);
+  for (uint32_t now = 9000; now <= 27000; now += 9000) h.data(1500, now);  // the last 1096 finish it
+  h.tick(27000 + 50);
+  ASSERT_EQ(h.count(DeviceAction::finished), 1);
+  EXPECT_TRUE(h.last(DeviceAction::finished)->success) << h.last(DeviceAction::finished)->text;
+}
+
+TEST(EspotaDeviceFairness, ASteadyTrickleStillMeetsTheTotalDeadline) {
+  DeviceConfig config;
+  config.receive_min_bytes = 100;
+  config.transfer_timeout_ms = 30000;
+  DeviceHarness h(nullptr, config);
+  h.start_transfer(kHost, 0);
+  for (uint32_t now = 5000; now <= 30000; now += 5000) h.data(200, now);  // fast enough per window
+  h.tick(30050);
+  ASSERT_EQ(h.count(DeviceAction::finished), 1);
+  EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
+  EXPECT_EQ(h.tcp_sent().back(),
+            "ERROR[6]: Stream Read Timeout: the transfer took longer than 30000 ms after 1000 of 4096 bytes\n");
+}
+
+TEST(EspotaDeviceFairness, FailedLoginsAreCountedPerHostInABoundedTable) {
+  DeviceHarness h("secret");
+  // Nine hosts fail once each, a second apart; the table keeps the eight most recent.
+  for (uint8_t host = 1; host <= 9; ++host) {
+    PeerAddress from = peer(uint8_t(100 + host), 40000);
+    h.datagram(from, kInvitation, host * 1000u);
+    h.answer_challenge(from, "guess", host * 1000u);
+  }
+  EXPECT_EQ(h.session().auth_failures(peer(101, 1), 9000), 0u) << "the oldest offender was evicted";
+  for (uint8_t host = 2; host <= 9; ++host)
+    EXPECT_EQ(h.session().auth_failures(peer(uint8_t(100 + host), 1), 9000), 1u) << int(host);
+  EXPECT_EQ(h.session().auth_failures(peer(2, 1), 9000), 0u);
+}
+
+TEST(EspotaDeviceFairness, FailedLoginsAndTakeOversNameTheHost) {
+  DeviceHarness h("secret");
+  PeerAddress guesser = peer(9, 40000);
+  h.datagram(guesser, kInvitation, 0);
+  h.answer_challenge(guesser, "guess", 1);
+  const Recorded* failed = h.last(DeviceAction::finished);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_TRUE(same_peer(failed->peer, guesser));
+  EXPECT_EQ(failed->text,
+            "wrong password (Authentication Failed); failure 1 from this host, its next challenge waits 1000 ms");
+
+  PeerAddress again = peer(9, 40001);
+  h.datagram(again, kInvitation, 10);
+  const Recorded* delayed = h.last(DeviceAction::log);
+  ASSERT_NE(delayed, nullptr);
+  EXPECT_TRUE(same_peer(delayed->peer, again));
+  EXPECT_EQ(delayed->text, "challenge delayed 991 ms: this host failed to log in 1 time(s) lately");
+
+  PeerAddress owner = peer(2, 50000);
+  h.datagram(owner, kInvitation, 20);
+  const Recorded* taken = h.last(DeviceAction::finished);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_TRUE(same_peer(taken->peer, again));
+  EXPECT_EQ(taken->text, "another uploader took the device after this one held it 10 ms without logging in");
+
+  PeerAddress other = peer(3, 41000);
+  h.datagram(other, kInvitation, 30);
+  const Recorded* busy = h.last(DeviceAction::log);
+  ASSERT_NE(busy, nullptr);
+  EXPECT_TRUE(same_peer(busy->peer, other));
+  EXPECT_EQ(busy->text, "answered busy: another uploader holds the device");
 }
 
 TEST(EspotaDevice, NoEntropyMeansNoChallenge) {

@@ -72,6 +72,12 @@ class HostHarness {
     session().on_data_sent(block.second, now);
     drain();
   }
+  void send_failed(uint32_t now) {  // the driver's oldest pending send_data failed
+    ASSERT_FALSE(sends.empty());
+    sends.erase(sends.begin());
+    session().on_tcp_send_failed(now);
+    drain();
+  }
   void tick(uint32_t now) {
     session().on_tick(now);
     drain();
@@ -320,6 +326,48 @@ TEST(EspotaHost, DeviceClosingMidTransfer) {
   ASSERT_EQ(h.finished.size(), 1u);
   EXPECT_EQ(h.finished[0].outcome, UploadOutcome::transfer_failed);
   EXPECT_EQ(h.finished_text, "the device closed the connection after 16384 of 40000 bytes");
+}
+
+// The device's last bytes and the reset that follows them can reach the driver as a failed write
+// first (Asio completes writes before reads in one wake-up); the bytes still decide.
+TEST(EspotaHost, FailedWriteDefersToWhatTheDeviceSaidBeforeClosing) {
+  HostHarness error(40000);
+  error.connected(0);
+  error.sent(1);
+  error.send_failed(2);
+  EXPECT_TRUE(error.finished.empty()) << "the reading side has the last word";
+  EXPECT_TRUE(error.sends.empty()) << "nothing more is sent";
+  error.device_says("14601460ERROR[1]: Flash Write Failed\n", 2);
+  error.closed(2);
+  ASSERT_EQ(error.finished.size(), 1u);
+  EXPECT_EQ(error.finished[0].outcome, UploadOutcome::device_rejected);
+  EXPECT_EQ(error.finished[0].device_error, 1);
+
+  HostHarness ok(40000);  // the device said OK and rebooted while the last write was reported
+  ok.connected(0);
+  ok.sent(1);
+  ok.sent(2);
+  ok.send_failed(3);
+  ok.device_says("40000OK", 3);
+  ok.closed(3);
+  ASSERT_EQ(ok.finished.size(), 1u);
+  EXPECT_EQ(ok.finished[0].outcome, UploadOutcome::ok);
+
+  HostHarness silent(40000);
+  silent.connected(0);
+  silent.sent(1);
+  silent.send_failed(2);
+  silent.closed(2);
+  ASSERT_EQ(silent.finished.size(), 1u);
+  EXPECT_EQ(silent.finished[0].outcome, UploadOutcome::transfer_failed);
+  EXPECT_EQ(silent.finished_text, "the device closed the connection after 16384 of 40000 bytes");
+
+  HostHarness half_open(40000);  // the reading side never reports: the stall deadline ends it
+  half_open.connected(0);
+  half_open.send_failed(5);
+  half_open.tick(10005);
+  ASSERT_EQ(half_open.finished.size(), 1u);
+  EXPECT_EQ(half_open.finished[0].outcome, UploadOutcome::transfer_failed);
 }
 
 TEST(EspotaHost, DeviceClosingWithoutAResultDoesNotHang) {  // espota.py spins forever here

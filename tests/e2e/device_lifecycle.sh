@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The virtual device through its CLI: first boot creates the flash, an offline stage is swapped in
 # on the next run, the control socket confirms it, an unconfirmed image rolls back, a second
-# process on the same flash is refused, bad input is refused with the old image still running.
+# process on the same flash is refused, bad input is refused with the old image still running,
+# and `status` tells a running device from the last known state of one that is gone.
 set -euo pipefail
 otakit=$1
 dir=$(mktemp -d)
@@ -15,6 +16,10 @@ field() { python3 -c "import json,sys; d=json.load(open('dev.flash.state.json'))
 "$otakit" device --flash dev.flash --layout 1M --once >out.txt
 grep -q "created" out.txt || fail "first run should create the flash"
 [ "$(field "d['image']['version']")" = "1.0.0" ] || fail "factory version"
+"$otakit" device status --flash dev.flash >status.txt
+grep -q "^device:  not running" status.txt || fail "a --once device has exited: $(cat status.txt)"
+grep -q "last known state" status.txt || fail "the state file is the last known state: $(cat status.txt)"
+"$otakit" device status --flash dev.flash --json | grep -q '"running": false' || fail "json: not running"
 
 "$otakit" mkimage --size 200001 --version 2.0.0 --seed 7 --out v2.bin 2>/dev/null
 "$otakit" device stage --flash dev.flash v2.bin >/dev/null
@@ -29,9 +34,17 @@ for _ in $(seq 50); do [ -S dev.flash.sock ] && break; sleep 0.1; done
 [ -S dev.flash.sock ] || fail "control socket did not appear"
 if "$otakit" device --flash dev.flash --once 2>err.txt; then fail "second process should be refused"; fi
 grep -q "a device is running" err.txt || fail "lock error should say a device is running: $(cat err.txt)"
+"$otakit" device status --flash dev.flash >status.txt
+grep -q "^device:  running (pid $pid)" status.txt || fail "status of a running device: $(cat status.txt)"
 "$otakit" device confirm --flash dev.flash >/dev/null
 "$otakit" device status --flash dev.flash --json | grep -q '"phase": "confirmed"' || fail "confirm via socket"
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+"$otakit" device status --flash dev.flash --json | grep -q '"running": true' || fail "json: running"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+# A crashed device leaves its socket file and state file behind; status must not pass them off as live.
+[ -S dev.flash.sock ] || fail "the crash should have left the socket file"
+"$otakit" device status --flash dev.flash >status.txt
+grep -q "^device:  not running" status.txt || fail "status after a crash: $(cat status.txt)"
+grep -q "state:   confirmed" status.txt || fail "the last known state is still shown: $(cat status.txt)"
 
 # An image that never gets confirmed is rolled back after three trial boots.
 "$otakit" mkimage --size 150001 --version 3.0.0 --seed 8 --out v3.bin 2>/dev/null
@@ -54,4 +67,23 @@ fi
 grep -q "ERROR\[7\]: MD5 verification failed" err.txt || fail "md5 error: $(cat err.txt)"
 "$otakit" device --flash dev.flash --once >/dev/null
 [ "$(field "d['image']['version']")" = "2.0.0" ] || fail "old image must still run"
+
+# Flash files it cannot use are bad input (exit 3), each with what to do.
+expect_input_error() {  # expect_input_error TEXT ARGS...
+  local text=$1 rc=0
+  shift
+  "$otakit" device "$@" >/dev/null 2>err.txt || rc=$?
+  [ "$rc" = 3 ] || fail "exit $rc, expected 3: otakit device $* :: $(cat err.txt)"
+  grep -q -- "$text" err.txt || fail "message for otakit device $*: $(cat err.txt)"
+}
+head -c 1000 /dev/urandom >short.flash
+expect_input_error "pick the layout it was made with, or a new file" --flash short.flash --once
+expect_input_error "pick the layout it was made with, or a new file" stage --flash short.flash v3.bin
+mkdir folder.flash
+expect_input_error "is not a regular file: pass a flash file, or a new path" --flash folder.flash --once
+expect_input_error "the folder of --flash must exist and be writable" --flash missing/dev.flash --once
+head -c 1048576 /dev/urandom >noise.flash
+expect_input_error "no bootable image in .*noise.flash.*pass a new --flash path" --flash noise.flash --layout 1M --once
+expect_input_error "pass the public key (PEM) the images are signed for" --flash dev.flash --public-key none.pem --once
+expect_input_error "pass an RSA public key in PEM" --flash dev.flash --public-key v3.bin --once
 echo "device lifecycle: ok"

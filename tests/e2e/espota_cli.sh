@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `otakit upload` against virtual devices (`otakit device --ota-port`) over loopback: espota.py's
 # flags (including --auth=), FILE.signed detection, streaming and stop-and-wait, each failure's
-# exit code and message, --json, several devices at once, and the old image still running after
-# every failure. Usage: espota_cli.sh <otakit>
+# exit code and message, --json, several devices at once, the old image still running after
+# every failure, and device log lines that name the sender. Usage: espota_cli.sh <otakit>
 set -euo pipefail
 otakit=$1
 source "$(dirname "$0")/device_helpers.sh"
@@ -61,6 +61,7 @@ grep -q 'Authentication Failed: wrong password' "$dir/err" || fail "wrong passwo
 expect_rc 5 "$otakit" upload -i 127.0.0.1 -p "$p2" -f "$dir/app2.bin"
 grep -q 'needs a password' "$dir/err" || fail "missing password message: $(cat "$dir/err")"
 [ "$(version_of d2)" = 1.0.0 ] || fail "a wrong password changed the device"
+grep -q 'auth error with 127.0.0.1:[0-9]*: wrong password' "$dir/d2.log" || fail "failed login not logged with the sender: $(cat "$dir/d2.log")"
 expect_rc 0 "$otakit" upload -i 127.0.0.1 -p "$p2" "--auth=secret" -f "$dir/app2.bin"
 grep -q 'Authenticating...OK' "$dir/err" || fail "no Authenticating...OK: $(cat "$dir/err")"
 wait_version d2 2.0.0
@@ -92,5 +93,13 @@ expect_rc 2 "$otakit" upload -f "$dir/app2.bin"
 expect_rc 3 "$otakit" upload -i 127.0.0.1 -p "$p1" -f "$dir/missing.bin"
 : >"$dir/empty.bin"
 expect_rc 3 "$otakit" upload -i 127.0.0.1 -p "$p1" -f "$dir/empty.bin"
+
+# 9. Log levels: --log-level debug shows every dropped datagram with its sender; a bad level is a usage error.
+expect_rc 2 "$otakit" device --flash "$dir/d3.bin" --log-level chatty
+p3=$(free_port)
+start_device d3 "$p3" --log-level debug
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); s.sendto(b"hello", ("127.0.0.1", int(sys.argv[1]))); print(s.getsockname()[1])' "$p3" >"$dir/sender_port"
+for _ in $(seq 50); do grep -q "dropped a datagram from 127.0.0.1:$(cat "$dir/sender_port"): " "$dir/d3.log" && break; sleep 0.1; done
+grep -q "dropped a datagram from 127.0.0.1:$(cat "$dir/sender_port"): " "$dir/d3.log" || fail "drop not logged: $(cat "$dir/d3.log")"
 
 echo "espota CLI end-to-end: ok"

@@ -1,6 +1,6 @@
-// The host state machine against an arbitrary device: datagrams, connections, acks, closes and
-// time in any order. It must finish at most once, send each image byte once and in order, and
-// never overflow its queue.
+// The host state machine against an arbitrary device: datagrams, connections, acks, failed
+// writes, closes and time in any order. It must finish at most once, send each image byte once
+// and in order, send nothing after a failed write, and never overflow its queue.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -34,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   host.start(now);
   uint32_t next_offset = 0;
   uint32_t in_flight = 0;
+  bool send_failed = false;
   int finished = 0;
   size_t pos = 2;
   for (int step = 0; step < 400 && pos < size; ++step) {
@@ -42,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (len > size - pos) len = size - pos;
     const uint8_t* bytes = data + pos;
     pos += len;
-    switch (op % 6) {
+    switch (op % 7) {
       case 0: host.on_datagram(config.device, bytes, len, now); break;
       case 1: host.on_tcp_connected(config.device, now); break;
       case 2: host.on_tcp_data(bytes, len, now); break;
@@ -51,12 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         in_flight = 0;
         break;
       case 4: host.on_tcp_closed(now); break;
+      case 5:
+        if (in_flight) host.on_tcp_send_failed(now);
+        send_failed = send_failed || in_flight;
+        in_flight = 0;
+        break;
       default: now += static_cast<uint32_t>(len) * 251; host.on_tick(now); break;
     }
     HostEvent e;
     while (host.poll(&e)) {
       if (e.action == HostAction::send_data) {
-        if (e.offset != next_offset || e.len == 0 || e.offset + e.len > config.size || in_flight) __builtin_trap();
+        if (e.offset != next_offset || e.len == 0 || e.offset + e.len > config.size || in_flight || send_failed)
+          __builtin_trap();
         next_offset += static_cast<uint32_t>(e.len);
         in_flight = static_cast<uint32_t>(e.len);
       }

@@ -107,6 +107,31 @@ TEST_F(CliTest, SignFailsOnAnUnreadableImage) {
             "file or directory\n");
 }
 
+TEST_F(CliTest, SignRefusesAnEmptyImage) {
+  test::spit(path("empty.bin"), {});
+  test::RunResult r = otakit("sign -m sign -s " + key() + " -b empty.bin -o x -l y");
+  EXPECT_EQ(r.exit_code, cli::kExitInputError);
+  EXPECT_EQ(r.err, "otakit sign: input file is empty: empty.bin has no bytes to sign\n");
+  struct stat st {};
+  EXPECT_NE(stat(path("x").c_str(), &st), 0) << "nothing is written";
+  EXPECT_NE(stat(path("y").c_str(), &st), 0);
+}
+
+// Both outputs or neither: a build must not pick up a fresh .signed beside a stale legacy file.
+TEST_F(CliTest, SignWritesNoOutputWhenAnotherCannotBeWritten) {
+  std::string image = quote(vector_path("fw_4096.bin"));
+  for (const char* args : {" -o s.bin -l missing/l.bin", " -o missing/s.bin -l l.bin"}) {
+    test::RunResult r = otakit("sign -m sign -s " + key() + " -b " + image + args);
+    EXPECT_EQ(r.exit_code, cli::kExitFailure) << args;
+    EXPECT_NE(r.err.find("missing/"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Signed binary:"), std::string::npos) << "no output was announced: " << r.err;
+    struct stat st {};
+    EXPECT_NE(stat(path("s.bin").c_str(), &st), 0) << args;
+    EXPECT_NE(stat(path("l.bin").c_str(), &st), 0) << args;
+  }
+  EXPECT_EQ(test::run("ls -A " + quote(dir_.path()), dir_).out, ".stderr\n.stdout\n") << "no temporary left behind";
+}
+
 TEST_F(CliTest, SignFailsOnABadKey) {
   test::RunResult r =
       otakit("sign -m sign -s " + pub() + " -b " + quote(vector_path("fw_4096.bin")) + " -o x");

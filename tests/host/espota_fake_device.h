@@ -3,6 +3,8 @@
 // or several counts joined in one segment), then sends a chosen result or misbehaves.
 #pragma once
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -18,6 +20,7 @@ struct FakeDeviceScript {
   bool close_without_result = false;
   uint32_t stall_after = 0;        // stop reading after this many bytes (0: never)
   bool ok_early = false;           // says OK after the first read
+  uint32_t reset_after = 0;        // after this many bytes, on fail_now(): the result, then a reset
 };
 
 class FakeDevice {
@@ -33,7 +36,11 @@ class FakeDevice {
     thread_ = std::thread([this] { run(); });
   }
   ~FakeDevice() {
-    stop_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      changed_.notify_all();
+    }
     thread_.join();
     ::close(fd_);
   }
@@ -41,6 +48,16 @@ class FakeDevice {
   uint32_t received() const { return received_; }
   // Largest count of bytes that had arrived but were not acked yet, seen after each ack.
   uint32_t max_unacked() const { return max_unacked_; }
+
+  // reset_after: true once the bytes are in and the device waits for fail_now().
+  bool ready_to_fail() const { return ready_to_fail_; }
+  // Sends the acks and the result and resets the connection (RST); returns when that is done.
+  void fail_now() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    go_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return failed_; });
+  }
 
  private:
   void run() {
@@ -55,29 +72,34 @@ class FakeDevice {
       return;
     ::sendto(fd_, "OK", 2, 0, reinterpret_cast<sockaddr*>(&from), from_len);
     int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (script_.reset_after) {  // a small window keeps the uploader's writes waiting on us
+      int small = 4096;
+      ::setsockopt(tcp, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    }
     sockaddr_in host = from;
     host.sin_port = htons(invitation.port);
     if (::connect(tcp, reinterpret_cast<sockaddr*>(&host), sizeof(host)) != 0) return (void)::close(tcp);
-    transfer(tcp, invitation.size);
-    ::close(tcp);
+    if (!transfer(tcp, invitation.size)) ::close(tcp);
   }
 
-  void transfer(int tcp, uint32_t size) {
+  // Returns true when it closed the connection itself.
+  bool transfer(int tcp, uint32_t size) {
     std::string pending_acks;
     uint32_t acked = 0;
     int reads = 0;
     char chunk[65536];
     while (received_ < size && !stop_) {
+      if (script_.reset_after && received_ >= script_.reset_after) return reset(tcp, pending_acks);
       if (script_.stall_after && received_ >= script_.stall_after) {
         while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // connection stays open
-        return;
+        return false;
       }
       // ArduinoOTA takes what is there; "per chunk" mimics espota.py's peer: one 1460 piece per ack.
       size_t want = script_.joined_acks ? sizeof(chunk) : std::min<size_t>(1460, size - received_);
       pollfd p{tcp, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       ssize_t n = ::recv(tcp, chunk, want, script_.joined_acks ? 0 : MSG_WAITALL);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       received_ += uint32_t(n);
       // Give a sender that does not wait for acks the chance to show it (stop-and-wait check).
       if (!script_.joined_acks) {
@@ -93,7 +115,7 @@ class FakeDevice {
       acked = received_;
       if (script_.ok_early) {
         send_text(tcp, pending_acks + "OK");
-        return;
+        return false;
       }
       bool last = received_ >= size;
       if (!script_.joined_acks || ++reads % 3 == 0 || last) {
@@ -102,10 +124,27 @@ class FakeDevice {
         pending_acks.clear();
       }
     }
-    if (script_.close_without_result || script_.result_with_last_ack) return;
+    if (script_.close_without_result || script_.result_with_last_ack) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     send_text(tcp, script_.result);
     read_for(tcp, 2000);  // until the uploader closes
+    return false;
+  }
+
+  // The device's last words and an abortive close, while the uploader is paused by the test.
+  bool reset(int tcp, const std::string& acks) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_to_fail_ = true;
+    changed_.wait(lock, [this] { return go_ || stop_; });
+    int one = 1;  // out at once, as ArduinoOTA's setNoDelay(true): an abortive close drops unsent bytes
+    ::setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    send_text(tcp, acks + script_.result);
+    linger abort_on_close{1, 0};
+    ::setsockopt(tcp, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    ::close(tcp);
+    failed_ = true;
+    changed_.notify_all();
+    return true;
   }
 
   static void send_text(int fd, const std::string& text) {
@@ -118,6 +157,11 @@ class FakeDevice {
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> received_{0};
   std::atomic<uint32_t> max_unacked_{0};
+  std::atomic<bool> ready_to_fail_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool go_ = false;
+  bool failed_ = false;
   std::thread thread_;
 };
 

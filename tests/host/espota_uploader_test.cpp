@@ -99,6 +99,29 @@ TEST(EspotaUploader, DeviceClosingWithoutAResultEndsTheUpload) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "ends at the close, no timeout needed";
 }
 
+// The device refuses mid-image and resets the connection while the uploader still has a write
+// waiting. The uploader does not run meanwhile (the test holds its io_context), so the failed
+// write and the device's last bytes reach it in one wake-up, and Asio completes the write first:
+// what the device said must still decide the outcome.
+TEST(EspotaUploader, WhatTheDeviceSaidBeforeAResetWinsOverTheFailedWrite) {
+  FakeDeviceScript script;
+  script.reset_after = 100000;
+  script.result = "ERROR[1]: Flash Write Failed\n";
+  FakeDevice device(script);
+  auto image = testing::make_image(8u << 20, 7);  // far more than the socket buffers hold
+  boost::asio::io_context io;
+  std::vector<EspotaUploadResult> results;
+  net::async_upload_all(io, EspotaImage::from(image), {EspotaTarget{"127.0.0.1", device.port()}}, quick_options(), {},
+                        [&](std::vector<EspotaUploadResult> r) { results = std::move(r); });
+  while (!device.ready_to_fail()) io.poll();
+  device.fail_now();
+  io.run();
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_LT(results[0].sent, image.size()) << "the uploader had a write waiting when the device reset";
+  EXPECT_EQ(results[0].outcome, UploadOutcome::device_rejected) << results[0].message;
+  EXPECT_EQ(results[0].device_error, 1);
+}
+
 TEST(EspotaUploader, StalledDeviceTimesOut) {
   FakeDeviceScript script;
   script.stall_after = 3000;

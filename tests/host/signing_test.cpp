@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/crypto/rsa_public_key.h"
+#include "host/file_io.h"
 #include "host/key_header.h"
 #include "host/rsa_key.h"
 #include "host/signer.h"
@@ -85,6 +86,25 @@ TEST(KeyHeader, WritesOnlyWhenTheTextChanges) {
   EXPECT_EQ(before.st_ino, after.st_ino);  // not replaced by a new file
   EXPECT_TRUE(host::write_text_if_changed(path, "B\n"));
   EXPECT_EQ(test::slurp_text(path), "B\n");
+}
+
+TEST(FileBatch, WritesEveryFileOrNone) {
+  test::TempDir dir;
+  {
+    host::FileBatch batch;
+    batch.add(dir / "a.bin", Bytes{1, 2});
+    EXPECT_THROW(batch.add(dir / "missing/b.bin", Bytes{3}), std::runtime_error);
+  }  // dropped without commit
+  EXPECT_EQ(test::run("ls -A " + test::quote(dir.path()), dir).out, ".stderr\n.stdout\n") << "no target, no temporary";
+
+  host::FileBatch batch;
+  batch.add(dir / "a.bin", Bytes{1, 2});
+  batch.add(dir / "b.bin", Bytes{3});
+  struct stat st {};
+  EXPECT_NE(stat((dir / "a.bin").c_str(), &st), 0) << "nothing in place before commit()";
+  batch.commit();
+  EXPECT_EQ(slurp(dir / "a.bin"), (Bytes{1, 2}));
+  EXPECT_EQ(slurp(dir / "b.bin"), Bytes{3});
 }
 
 TEST(RsaKey, GeneratedKeyRoundTripsThroughPemAndTheDeviceParser) {
