@@ -1,4 +1,6 @@
 target_sources(otakit_device PRIVATE
+  device.cpp
+  loopback_fleet.cpp
   device_files.cpp
   device_lock.cpp
   device_state.cpp

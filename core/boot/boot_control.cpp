@@ -326,13 +326,16 @@ BootAction BootControl::resume_swap(BootReport* report) {
 
 // One boot of an image on trial: counted, or rolled back once it has had its chances.
 BootAction BootControl::count_trial_boot(BootReport* report) {
-  if (state_.trial_boots < options_.max_trial_boots)
+  if (!state_.rejected && state_.trial_boots < options_.max_trial_boots)
     return journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_) ? BootAction::booted
                                                                                : BootAction::flash_error;
-  uint32_t boots = state_.trial_boots;
+  const uint32_t boots = state_.trial_boots;
+  const bool rejected = state_.rejected;
   BootAction action = roll_back_to_previous(report);
   TextBuilder why(report->detail, sizeof(report->detail));
-  if (action == BootAction::rolled_back)
+  if (action == BootAction::rolled_back && rejected)
+    why.add("the application rejected the image on trial");
+  else if (action == BootAction::rolled_back)
     why.add("image not confirmed after ").add_u32(boots).add(" boots");
   else if (action == BootAction::booted)
     why.add("image not confirmed, but the rollback copy fails its SHA-256 check: keeping the running image");
@@ -393,6 +396,11 @@ bool BootControl::stage(uint32_t address, uint32_t size, const uint8_t* sha256) 
 bool BootControl::confirm() {
   if (state_.phase != BootPhase::trial) return false;
   return journal_.append(RecordType::confirm, 0, nullptr, 0, &state_);
+}
+
+bool BootControl::reject_trial() {
+  if (state_.phase != BootPhase::trial) return false;
+  return journal_.append(RecordType::reject, 0, nullptr, 0, &state_);
 }
 
 bool BootControl::provision(const uint8_t* image, uint32_t size) {

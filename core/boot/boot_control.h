@@ -63,6 +63,8 @@ class BootControl {
   bool stage(uint32_t address, uint32_t size, const uint8_t* sha256 = nullptr);
   // Marks the running trial image good; anti-rollback floors rise to its security version.
   bool confirm();
+  // Gives up on the running trial image: the next boot swaps the previous one back.
+  bool reject_trial();
   // Factory install: checks `image` by the acceptance rule, writes it to the primary slot and
   // starts a journal that records it.
   bool provision(const uint8_t* image, uint32_t size);

@@ -13,7 +13,7 @@ constexpr uint32_t kRecordHeader = 4;
 constexpr uint32_t kRecordCrc = 4;
 constexpr uint32_t kMaxPayload = kSwapPlanBytes;
 constexpr uint32_t kMaxRecord = kRecordHeader + kMaxPayload + kRecordCrc;
-constexpr uint8_t kLastType = uint8_t(RecordType::counters);
+constexpr uint8_t kLastType = uint8_t(RecordType::reject);
 constexpr uint32_t kMaxSnapshotTrialBoots = 255;
 
 void decode_image_record(const uint8_t* in, ImageRecord* out) {
@@ -84,6 +84,7 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
       s->has_previous = false;
       s->phase = BootPhase::idle;
       s->trial_boots = 0;
+      s->rejected = false;
       return true;
     case RecordType::swap_begin: {
       if (payload_len != kSwapPlanBytes) return false;
@@ -126,6 +127,7 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
       s->has_previous = true;
       s->previous_address = s->plan.secondary;
       s->trial_boots = 0;
+      s->rejected = false;
       if (s->plan.kind == SwapKind::upgrade) {
         s->phase = BootPhase::trial;
         ++s->updates;
@@ -147,6 +149,10 @@ bool apply_record(RecordType type, uint16_t aux, const uint8_t* payload, uint32_
     case RecordType::security:
       if (payload_len != 4) return false;
       s->min_security_version = load_le32(payload);
+      return true;
+    case RecordType::reject:
+      if (s->phase != BootPhase::trial || payload_len != 0) return false;
+      s->rejected = true;
       return true;
     case RecordType::counters:
       if (payload_len != 12) return false;
@@ -293,6 +299,7 @@ bool Journal::write_snapshot(uint32_t sector_address, uint32_t* offset, const Bo
       uint32_t boots = s.trial_boots < kMaxSnapshotTrialBoots ? s.trial_boots : kMaxSnapshotTrialBoots;
       for (uint32_t i = 0; i < boots; ++i)
         if (!write_record(sector_address, offset, RecordType::boot_attempt, 0, nullptr, 0)) return false;
+      if (s.rejected && !write_record(sector_address, offset, RecordType::reject, 0, nullptr, 0)) return false;
     }
   }
   store_le32(payload, s.updates);

@@ -27,6 +27,7 @@ enum class RecordType : uint8_t {
   confirm = 8,        // the application confirmed the trial image
   security = 9,       // payload: minimum security version
   counters = 10,      // payload: updates, rollbacks, last command id
+  reject = 11,        // the application gave up on the trial image: the next boot rolls it back
 };
 
 enum class JournalStatus : uint8_t {

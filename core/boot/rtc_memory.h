@@ -11,6 +11,8 @@ class RtcMemory {
   // Offsets and sizes are in bytes; both fail (false) outside the 512 bytes, like rtcUserMemory*.
   virtual bool read(uint32_t offset, void* out, uint32_t len) = 0;
   virtual bool write(uint32_t offset, const void* data, uint32_t len) = 0;
+  // The power went away: the contents become garbage, as on the chip.
+  virtual void power_loss() = 0;
 
  protected:
   ~RtcMemory() = default;
@@ -21,7 +23,7 @@ class VolatileRtcMemory : public RtcMemory {
  public:
   bool read(uint32_t offset, void* out, uint32_t len) override;
   bool write(uint32_t offset, const void* data, uint32_t len) override;
-  void power_loss();  // contents become garbage, as on the chip after a power cut
+  void power_loss() override;
   uint8_t* bytes() { return bytes_; }
 
  private:

@@ -13,7 +13,7 @@ class RtcMemoryFile : public RtcMemory {
   bool read(uint32_t offset, void* out, uint32_t len) override;
   bool write(uint32_t offset, const void* data, uint32_t len) override;
   // Simulates a power cut: the file is removed, so the next read sees zeros.
-  void power_loss();
+  void power_loss() override;
 
  private:
   std::string path_;

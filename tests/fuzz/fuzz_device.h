@@ -33,6 +33,7 @@ class ByteRtc : public RtcMemory {
     memcpy(bytes + offset, data, len);
     return true;
   }
+  void power_loss() override { memset(bytes, 0xA5, sizeof(bytes)); }
   uint8_t bytes[kRtcUserMemorySize] = {};
 };
 

@@ -1,0 +1,80 @@
+// One ESP8266 as an object: the boot path, the Updater and, when it is attached to a network, the
+// espota responder, all built from parts it is given (flash, RTC memory, boot options, verifier,
+// an io_context and the address it binds). A reboot runs the boot path again on the same flash
+// inside the process; the device opens no file and owns no thread, so one process holds many.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/boot/boot_control.h"
+#include "core/crypto/signature_verifier.h"
+#include "core/updater/updater.h"
+#include "net/espota_responder.h"
+
+namespace otakit::device {
+
+struct DeviceParts {
+  Flash& flash;
+  RtcMemory& rtc;
+  const FlashLayout& layout;
+  BootOptions boot;                                    // trial boots, the inflater for gzip images
+  const crypto::SignatureVerifier* verifier = nullptr; // nullptr: unsigned images are accepted
+};
+
+// Where the device's protocol ports live. Without an io_context the device has no network.
+struct NetworkAttachment {
+  boost::asio::io_context* io = nullptr;
+  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password
+  net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
+};
+
+class Device {
+ public:
+  explicit Device(const DeviceParts& parts, NetworkAttachment network = {});
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  // Runs the boot path; on a bootable result the application starts: services open, and a trial
+  // image is confirmed when auto_confirm is set (as a sketch that started its services would).
+  BootReport boot();
+  // A reset: services close, RTC memory survives, the boot path runs again.
+  BootReport reboot();
+  // The power goes away and comes back: RTC memory is lost, then the boot path runs.
+  BootReport power_cycle();
+
+  // The application's calls. stage() feeds a whole image through the Updater (takes effect at the
+  // next reboot); rollback() gives up on a trial image, which the next boot swaps back.
+  bool stage(const std::vector<uint8_t>& image, UpdateCommand command = UpdateCommand::flash);
+  bool confirm();
+  bool rollback();
+
+  void set_auto_confirm(bool on) { auto_confirm_ = on; }
+  // Called after every boot (the first, each reboot after an OTA update, each power cycle).
+  void on_boot(std::function<void(const BootReport&)> observer) { on_boot_ = std::move(observer); }
+
+  const BootReport& last_boot() const { return last_boot_; }
+  uint32_t boots() const { return boots_; }
+  BootControl& boot_control() { return *boot_; }
+  Updater& updater() { return *updater_; }
+  net::EspotaResponder* espota() { return responder_.get(); }
+
+ private:
+  void start_services();
+  void stop_services();
+
+  DeviceParts parts_;
+  NetworkAttachment network_;
+  std::unique_ptr<BootControl> boot_;
+  std::unique_ptr<Updater> updater_;
+  std::unique_ptr<net::EspotaResponder> responder_;
+  std::function<void(const BootReport&)> on_boot_;
+  BootReport last_boot_;
+  uint32_t boots_ = 0;
+  bool auto_confirm_ = true;
+};
+
+}  // namespace otakit::device

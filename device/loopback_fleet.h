@@ -1,0 +1,47 @@
+// A fleet of in-process devices for tests and benchmarks: each with flash in RAM, provisioned with
+// the same factory image, on its own loopback address (127.0.x.y) at port 8266, all on one
+// io_context. Counts boots so a caller can wait for reboots without sleeping.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "device/device.h"
+#include "platform/posix/emulated_flash.h"
+
+namespace otakit::device {
+
+struct FleetMember {
+  explicit FleetMember(const FlashLayout& layout) : flash(layout.flash_size) {}
+  posix::MemoryFlash flash;
+  VolatileRtcMemory rtc;
+  std::string address;
+  std::unique_ptr<Device> device;
+
+  bool runs(const std::vector<uint8_t>& image);  // the primary holds exactly image, as the journal says
+};
+
+class LoopbackFleet {
+ public:
+  // Throws std::runtime_error when the factory image is refused or a device cannot bind.
+  LoopbackFleet(boost::asio::io_context& io, const FlashLayout& layout, int devices,
+                const std::vector<uint8_t>& factory);
+
+  static std::string address_of(int index);  // 127.0.1.1, 127.0.1.2, ... 127.0.2.1 after 254
+  FleetMember& operator[](size_t i) { return *members_[i]; }
+  size_t size() const { return members_.size(); }
+  // Blocks until the fleet has booted `count` times in all (the first boots count), or the timeout.
+  bool wait_for_boots(uint64_t count, std::chrono::milliseconds timeout);
+  uint64_t boots();
+
+ private:
+  std::vector<std::unique_ptr<FleetMember>> members_;
+  std::mutex mutex_;
+  std::condition_variable booted_;
+  uint64_t boots_ = 0;
+};
+
+}  // namespace otakit::device

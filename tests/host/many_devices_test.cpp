@@ -1,0 +1,109 @@
+// Many in-process devices on one io_context, each on its own loopback address and port 8266 with
+// flash in RAM: `otakit upload`'s many-targets mode pushes a new image to all of them, each
+// reboots in-process into it, and one whose flash loses power while staging keeps its old image.
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "device/loopback_fleet.h"
+#include "host/image_builder.h"
+#include "tests/host/host_test_support.h"
+
+namespace otakit {
+namespace {
+
+constexpr int kDevices = 200;
+
+host::Bytes image(uint32_t size, uint64_t seed, const char* version) {
+  host::ImageSpec spec;
+  spec.total_size = size;
+  spec.seed = seed;
+  spec.version = version;
+  spec.size_code = 0;  // 512K: the smallest chip, so the fleet stays small in RAM
+  return host::build_esp_image(spec);
+}
+
+class ManyDevices : public ::testing::Test {
+ protected:
+  const FlashLayout& layout = *find_layout("512K");
+  host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
+  boost::asio::io_context io;
+  device::LoopbackFleet fleet{io, layout, kDevices, factory};
+
+  // Runs fn on the io thread, where the devices live, and waits for it.
+  template <typename Fn>
+  auto on_io(Fn fn) {
+    std::packaged_task<decltype(fn())()> task(fn);
+    auto result = task.get_future();
+    boost::asio::post(io, [&task] { task(); });
+    return result.get();
+  }
+};
+
+TEST_F(ManyDevices, OneUploadCommandUpdatesTwoHundredDevicesThatRebootInProcess) {
+  test::TempDir dir;
+  test::spit(dir / "next.bin", next);
+  std::ofstream hosts(dir / "hosts.txt");
+  for (size_t i = 0; i < fleet.size(); ++i) hosts << fleet[i].address << "\n";
+  hosts.close();
+  device::FleetMember& faulty = fleet[77];
+  faulty.flash.cut_power_at(12, posix::TornMode::random_rest, 5);  // in the middle of staging
+
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread io_thread([this] { io.run(); });
+  test::RunResult r = test::run(std::string(OTAKIT_BINARY) + " upload -I 127.0.0.1 --hosts-file " +
+                                    test::quote(dir / "hosts.txt") + " -f " + test::quote(dir / "next.bin") +
+                                    " --parallel 40 --retries 0 --json",
+                                dir);
+  const bool all_rebooted = fleet.wait_for_boots(2 * kDevices - 1, std::chrono::seconds(60));
+  on_io([&] {
+    faulty.flash.clear_faults();
+    return faulty.device->power_cycle().bootable;
+  });
+  guard.reset();
+  io.stop();
+  io_thread.join();
+
+  EXPECT_NE(r.exit_code, 0) << "one device failed, so the command must say so";
+  EXPECT_NE(r.out.find(faulty.address), std::string::npos) << r.out;
+  ASSERT_TRUE(all_rebooted) << "boots seen: " << fleet.boots() << "\n" << r.err;
+  int updated = 0;
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    if (&fleet[i] == &faulty) continue;
+    EXPECT_TRUE(fleet[i].runs(next)) << fleet[i].address;
+    EXPECT_EQ(fleet[i].device->boots(), 2u) << fleet[i].address << ": one reboot, in this process";
+    updated += fleet[i].runs(next);
+  }
+  EXPECT_EQ(updated, kDevices - 1);
+  EXPECT_TRUE(faulty.runs(factory)) << "the interrupted device keeps its old image";
+  EXPECT_EQ(faulty.device->last_boot().action, BootAction::booted);
+}
+
+// The application's calls on the object: stage, reboot, trial, rollback, confirm.
+TEST_F(ManyDevices, TheDeviceObjectStagesRollsBackAndConfirmsWithoutANetwork) {
+  device::FleetMember& unit = fleet[0];
+  device::Device& dev = *unit.device;
+  dev.set_auto_confirm(false);
+  ASSERT_TRUE(dev.stage(next)) << dev.updater().error_message();
+  EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
+  EXPECT_TRUE(dev.boot_control().on_trial());
+  ASSERT_TRUE(dev.rollback());
+  BootReport r = dev.reboot();
+  EXPECT_EQ(r.action, BootAction::rolled_back) << r.detail;
+  EXPECT_STREQ(r.detail, "the application rejected the image on trial");
+  EXPECT_TRUE(unit.runs(factory));
+  ASSERT_TRUE(dev.stage(next));
+  EXPECT_EQ(dev.power_cycle().action, BootAction::booted) << "the command was in RTC memory, now lost";
+  ASSERT_TRUE(dev.stage(next));
+  EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
+  EXPECT_TRUE(dev.confirm());
+  EXPECT_FALSE(dev.boot_control().on_trial());
+  EXPECT_TRUE(unit.runs(next));
+}
+
+}  // namespace
+}  // namespace otakit
