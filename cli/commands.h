@@ -8,7 +8,6 @@ namespace otakit::cli {
 
 struct RunState {
   int exit_code = 0;
-  std::vector<std::string> argv;  // the process's own arguments (a device reboot re-executes them)
 };
 
 // Registration functions, one per file in cli/ (keep in the order of `otakit --help`).

@@ -45,12 +45,11 @@ const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLogLevels 
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).string(); }
 
-int run(DeviceOptions& o, const std::vector<std::string>& argv) {
+int run(DeviceOptions& o) {
   for (const auto& [name, level] : kLogLevels)
     if (name == o.log_level) spdlog::set_level(level);
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
-  o.runtime.argv = argv;
   if (o.ota_port != 0) {
     o.ota.port = o.ota_port;
     o.runtime.ota = o.ota;
@@ -216,7 +215,7 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->callback([cmd, &state, o] {
     if (!cmd->get_subcommands().empty()) return;
     if (o->runtime.device.flash_path.empty()) throw CLI::RequiredError("--flash");
-    state.exit_code = reporting_input_errors("device", [&] { return run(*o, state.argv); });
+    state.exit_code = reporting_input_errors("device", [&] { return run(*o); });
   });
 }
 

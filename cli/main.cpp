@@ -10,7 +10,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "otakit 0.1.0");
   otakit::cli::RunState state;
-  state.argv.assign(argv, argv + argc);
 #define OTAKIT_ADD_COMMAND(name) otakit::cli::add_##name##_command(app, state);
   OTAKIT_COMMANDS(OTAKIT_ADD_COMMAND)
 #undef OTAKIT_ADD_COMMAND

@@ -12,7 +12,7 @@ class DeviceLock {
   explicit DeviceLock(const std::string& flash_path);
   DeviceLock(const DeviceLock&) = delete;
   DeviceLock& operator=(const DeviceLock&) = delete;
-  ~DeviceLock();  // the descriptor is close-on-exec: a reboot (exec) releases and retakes it
+  ~DeviceLock();  // held for the process's life: reboots happen inside it
 
  private:
   int fd_ = -1;

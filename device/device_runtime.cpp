@@ -1,7 +1,6 @@
 #include "device/device_runtime.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,21 +18,8 @@ namespace {
 
 enum class Exit { stop, reboot, power_cycle };
 
-[[noreturn]] void reexec(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::fflush(nullptr);
-  ::execv("/proc/self/exe", args.data());
-  std::perror("otakit device: reboot failed (execv)");
-  std::_Exit(1);
-}
-
-}  // namespace
-
-int run_device(const RuntimeConfig& config) {
-  DeviceLock lock(config.device.flash_path);
-  VirtualDevice device(config.device);
+// One boot and the services it runs, until they stop or ask for a reboot.
+Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
   BootReport report = device.boot();
   if (config.confirm && device.boot_control().on_trial()) device.boot_control().confirm();
   nlohmann::json state = boot_state_json(device, report);
@@ -41,7 +27,8 @@ int run_device(const RuntimeConfig& config) {
   if (config.json) {
     std::printf("%s\n", state.dump().c_str());
   } else {
-    if (device.created()) std::printf("created %s with a factory image\n", device.files().flash.c_str());
+    if (device.created() && device.boots() == 1)
+      std::printf("created %s with a factory image\n", device.files().flash.c_str());
     std::printf("%s", describe_state(state).c_str());
   }
   std::fflush(stdout);
@@ -49,18 +36,18 @@ int run_device(const RuntimeConfig& config) {
     throw DeviceInputError("no bootable image in " + device.files().flash + " (" + report.detail +
                            "): it is not a flash file made by otakit device, or it is damaged; pass a new "
                            "--flash path to start from a factory image");
-  if (config.once) return 0;
+  if (config.once) return Exit::stop;
 
+  // The services live in this function: their sockets are closed before the next boot.
   Exit exit = Exit::stop;
-  {  // services live in this scope: their sockets are closed before a reboot re-executes us
-    boost::asio::io_context io;
-    auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
-    std::unique_ptr<OtaService> ota;
-    if (config.ota) {
-      ota = std::make_unique<OtaService>(io, device, *config.ota, [&] {
-        exit = Exit::reboot;
-        io.stop();
-      });
+  boost::asio::io_context io;
+  auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
+  std::unique_ptr<OtaService> ota;
+  if (config.ota) {
+    ota = std::make_unique<OtaService>(io, device, *config.ota, [&] {
+      exit = Exit::reboot;
+      io.stop();
+    });
   }
   ControlServer control(io, device.files().flash + ".sock", [&](const std::string& command) -> nlohmann::json {
     if (command == "status") return boot_state_json(device, report);
@@ -79,12 +66,21 @@ int run_device(const RuntimeConfig& config) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   io.run();
-  }
+  return exit;
+}
 
-  if (exit == Exit::stop) return 0;
-  if (exit == Exit::power_cycle) device.lose_power();
-  std::printf("rebooting\n");
-  reexec(config.argv);
+}  // namespace
+
+int run_device(const RuntimeConfig& config) {
+  DeviceLock lock(config.device.flash_path);
+  VirtualDevice device(config.device);
+  for (;;) {
+    Exit exit = boot_and_serve(device, config);
+    if (exit == Exit::stop) return 0;
+    if (exit == Exit::power_cycle) device.lose_power();
+    std::printf("rebooting\n");  // in this process: the boot path runs again on the same flash
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace otakit::device

@@ -1,5 +1,6 @@
 // Runs a virtual device: boot, publish state, then serve its network services and control
-// socket on one io_context until stopped. A reboot re-executes the process on the same flash.
+// socket on one io_context until stopped. A reboot closes the services and boots the same
+// flash again in this process.
 #pragma once
 #include <optional>
 #include <string>
@@ -26,7 +27,6 @@ struct RuntimeConfig {
   bool once = false;                    // boot, report, exit
   bool confirm = true;                  // the application confirms a trial image once it runs
   bool json = false;
-  std::vector<std::string> argv;        // re-executed on reboot
 };
 
 // Returns the process exit code. Throws DeviceInputError for a flash file or key it cannot use

@@ -98,21 +98,19 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
 }
 
 BootReport VirtualDevice::boot() {
-  updater_.reset();
-  BootOptions options;
-  options.max_trial_boots = config_.max_trial_boots;
-  options.inflater = &inflater_;
-  boot_ = std::make_unique<BootControl>(flash_, layout_, rtc_, options);
-  BootReport report = boot_->boot();
-  updater_ = std::make_unique<Updater>(flash_, layout_, *boot_);
-  updater_->set_verifier(verifier_.get());
-  updater_->set_inflater(&inflater_);
-  return report;
+  if (!device_) {
+    BootOptions options;
+    options.max_trial_boots = config_.max_trial_boots;
+    options.inflater = &inflater_;
+    device_ = std::make_unique<Device>(DeviceParts{flash_, rtc_, layout_, options, verifier_.get()});
+    device_->set_auto_confirm(false);  // the runtime confirms (or not: --no-confirm)
+  }
+  return device_->boot();
 }
 
 RunningImage VirtualDevice::running_image() {
   RunningImage out;
-  const BootState& s = boot_->state();
+  const BootState& s = device_->boot_control().state();
   if (!s.has_active) return out;
   out.size = s.active.size;
   out.sha256 = hex(s.active.sha256, 32);

@@ -1,5 +1,6 @@
-// A virtual ESP8266: file-backed flash, RTC memory file, the core's boot path and Updater.
-// Everything it knows lives in those files, so a new process on the same flash file is a reboot.
+// A virtual ESP8266 in files: file-backed flash, RTC memory file, and the in-process Device built
+// over them (boot path and Updater). Everything it knows lives in those files, so it survives the
+// process; a reboot is device.boot() again.
 #pragma once
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "core/crypto/signature_verifier.h"
 #include "core/flash/layout.h"
 #include "core/updater/updater.h"
+#include "device/device.h"
 #include "device/device_files.h"
 #include "platform/posix/file_flash.h"
 #include "platform/posix/rtc_memory_file.h"
@@ -41,16 +43,17 @@ class VirtualDevice {
   // file or key it cannot use, std::runtime_error otherwise.
   explicit VirtualDevice(const DeviceConfig& config);
 
-  // Runs the boot path. The report says what happened (upgrade, resume, rollback...).
+  // Runs the boot path (again, for a reboot). The report says what happened (upgrade, resume...).
   BootReport boot();
   RunningImage running_image();
 
   const FlashLayout& layout() const { return layout_; }
   const DeviceFiles& files() const { return files_; }
-  BootControl& boot_control() { return *boot_; }
-  Updater& updater() { return *updater_; }
+  BootControl& boot_control() { return device_->boot_control(); }
+  Updater& updater() { return device_->updater(); }
   posix::FileFlash& flash() { return flash_; }
   bool created() const { return created_; }
+  uint32_t boots() const { return device_ ? device_->boots() : 0; }
   uint32_t chip_id() const { return chip_id_; }
   // A power cut: RTC memory is lost (the next boot will not see a pending eboot command).
   void lose_power() { rtc_.power_loss(); }
@@ -64,8 +67,7 @@ class VirtualDevice {
   posix::ZlibInflater inflater_;
   crypto::RsaPublicKey key_;
   std::unique_ptr<crypto::RsaSha256Verifier> verifier_;
-  std::unique_ptr<BootControl> boot_;
-  std::unique_ptr<Updater> updater_;
+  std::unique_ptr<Device> device_;
   bool created_ = false;
   uint32_t chip_id_ = 0;
 };

@@ -84,10 +84,15 @@ TEST_F(ManyDevices, OneUploadCommandUpdatesTwoHundredDevicesThatRebootInProcess)
 }
 
 // The application's calls on the object: stage, reboot, trial, rollback, confirm.
-TEST_F(ManyDevices, TheDeviceObjectStagesRollsBackAndConfirmsWithoutANetwork) {
-  device::FleetMember& unit = fleet[0];
+TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
+  const FlashLayout& layout = *find_layout("512K");
+  host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
+  device::FleetMember unit(layout);
+  ASSERT_TRUE(BootControl(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
+  unit.device = std::make_unique<device::Device>(device::DeviceParts{unit.flash, unit.rtc, layout, {}, nullptr});
   device::Device& dev = *unit.device;
   dev.set_auto_confirm(false);
+  ASSERT_EQ(dev.boot().action, BootAction::booted);
   ASSERT_TRUE(dev.stage(next)) << dev.updater().error_message();
   EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
   EXPECT_TRUE(dev.boot_control().on_trial());
