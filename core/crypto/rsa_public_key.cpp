@@ -7,7 +7,6 @@
 namespace otakit::crypto {
 namespace {
 
-constexpr size_t kMaxDer = 1200;  // an RSA-4096 SubjectPublicKeyInfo is about 550 bytes
 
 // One DER element: tag and content bounds inside the input.
 struct Tlv {
@@ -60,14 +59,14 @@ bool unsigned_integer(const Tlv& t, const uint8_t** p, size_t* n) {
 }
 
 struct PemSink {
-  uint8_t der[kMaxDer];
+  uint8_t* der;
   size_t len;
   bool overflow;
 };
 
 void pem_append(void* ctx, const void* data, size_t len) {
   PemSink* sink = static_cast<PemSink*>(ctx);
-  if (len > kMaxDer - sink->len) {
+  if (len > RsaPublicKey::kMaxDerBytes - sink->len) {
     sink->overflow = true;
     return;
   }
@@ -106,9 +105,9 @@ KeyError RsaPublicKey::load(const uint8_t* data, size_t len) {
 
   br_pem_decoder_context pem;
   br_pem_decoder_init(&pem);
-  static PemSink sink;  // not on the write path; kept off the small device stack
-  sink.len = 0;
-  sink.overflow = false;
+  // The DER goes into this key's own scratch (not the small device stack, and no shared static:
+  // two keys may load at once on a threaded host).
+  PemSink sink{der_scratch_, 0, false};
   bool inside = false, done = false;
   while (len > 0 && !done) {
     size_t used = br_pem_decoder_push(&pem, data, len);

@@ -23,6 +23,7 @@ class RsaPublicKey {
  public:
   static constexpr size_t kMaxModulusBytes = 512;  // RSA-4096
   static constexpr size_t kMaxExponentBytes = 8;
+  static constexpr size_t kMaxDerBytes = 1200;  // an RSA-4096 SubjectPublicKeyInfo is about 550 bytes
 
   // Accepts PEM text or raw DER. On failure the key stays empty.
   KeyError load(const uint8_t* data, size_t len);
@@ -40,6 +41,7 @@ class RsaPublicKey {
   uint8_t exponent_[kMaxExponentBytes] = {};
   size_t modulus_len_ = 0;
   size_t exponent_len_ = 0;
+  uint8_t der_scratch_[kMaxDerBytes];  // the PEM block's DER while load() decodes it
 };
 
 }  // namespace otakit::crypto
