@@ -22,8 +22,6 @@ inline constexpr char kReplyAuthPrefix[] = "AUTH ";
 inline constexpr char kReplyAuthFailed[] = "Authentication Failed";
 inline constexpr char kReplyErrorPrefix[] = "ERR: ";
 inline constexpr char kResultOk[] = "OK";
-// What a busy device answers to a second uploader: the Updater's own error 15, in the ERR: form.
-inline constexpr char kBusyMessage[] = "ERROR[15]: Update already running";
 
 // An IPv4 or IPv6 address plus port, as plain bytes (the core has no socket types).
 struct PeerAddress {

@@ -174,24 +174,6 @@ uint32_t Updater::write(const uint8_t* data, uint32_t len) {
   return taken;
 }
 
-uint32_t Updater::write_stream(uint32_t (*read)(void* ctx, uint8_t* buf, uint32_t max), void* ctx) {
-  uint32_t total = 0;
-  uint8_t chunk[256];
-  while (size_ > 0 && received_ < size_) {
-    uint32_t want = size_ - received_ < sizeof(chunk) ? size_ - received_ : uint32_t(sizeof(chunk));
-    uint32_t got = read(ctx, chunk, want);
-    if (got == 0) {
-      char detail[64];
-      TextBuilder(detail, sizeof(detail)).add("received ").add_u32(received_).add(" of ").add_u32(size_).add(" bytes");
-      fail(UpdateError::stream, detail);
-      return total;
-    }
-    if (write(chunk, got) != got) return total;
-    total += got;
-  }
-  return total;
-}
-
 bool Updater::verify_md5() {
   uint8_t digest[16];
   md5_.finish(digest);

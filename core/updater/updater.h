@@ -80,8 +80,6 @@ class Updater {
   bool set_md5(const char* hex);
   // Takes up to len bytes; returns how many were taken (0 on error, see error()).
   uint32_t write(const uint8_t* data, uint32_t len);
-  // Pulls bytes from read(ctx, buf, max) until the image is complete; read returns 0 on timeout.
-  uint32_t write_stream(uint32_t (*read)(void* ctx, uint8_t* buf, uint32_t max), void* ctx);
   // Verifies and stages. even_if_remaining takes the bytes received so far as the whole image.
   bool end(bool even_if_remaining = false);
   void abort();
