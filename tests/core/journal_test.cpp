@@ -139,6 +139,13 @@ TEST_F(JournalTest, SnapshotOfEveryPhaseReplaysToTheSameState) {
   EXPECT_EQ(back.updates, 5u);
   EXPECT_EQ(back.rollbacks, 1u);
 
+  trial.rejected = true;  // the application gave up on it: survives a compaction too
+  ASSERT_TRUE(writer.compact(trial));
+  ASSERT_EQ(load(&back), JournalStatus::ok);
+  EXPECT_TRUE(back.rejected);
+  EXPECT_EQ(back.trial_boots, 2u);
+  trial.rejected = false;
+
   BootState swapping = trial;
   swapping.phase = BootPhase::swapping;
   swapping.active = trial.plan.outgoing;
@@ -245,7 +252,7 @@ TEST_F(JournalTest, RecordWithBadCrcInTheMiddleIsSkippedAndTheRestStillCounts) {
 }
 
 TEST_F(JournalTest, RecordsOfUnknownTypeOrTypeZeroAreSkipped) {
-  for (uint8_t type : {uint8_t(0), uint8_t(11), uint8_t(0x7F), uint8_t(0xFE)}) {
+  for (uint8_t type : {uint8_t(0), uint8_t(12), uint8_t(0x7F), uint8_t(0xFE)}) {  // 12: past the last type
     SectorBuilder a(3);
     a.active(30000, 0x33);
     a.record(type);
