@@ -7,43 +7,16 @@
 #include "core/boot/boot_command.h"
 #include "core/boot/journal.h"
 #include "tests/core/device_fixture.h"
+#include "tests/core/journal_walk.h"
 
 namespace otakit {
 namespace {
 
 using testing::Device;
+using testing::live_sector;
 using testing::make_image;
-
-struct RecordSpan {
-  uint32_t address;  // of the record's first byte
-  uint32_t length;   // header + payload + CRC
-};
-
-// The records of one journal sector (format in core/boot/journal.cpp), by their length bytes.
-std::vector<RecordSpan> records_of(const uint8_t* flash, uint32_t sector) {
-  std::vector<RecordSpan> out;
-  for (uint32_t at = Journal::kRecordsStart; at + 8 <= Journal::kRecordsEnd;) {
-    const uint8_t* r = flash + sector + at;
-    if (r[0] == 0xFF && r[1] == 0xFF && r[2] == 0xFF && r[3] == 0xFF) break;
-    uint32_t length = 8 + r[1] * 4u;
-    out.push_back({sector + at, length});
-    at += length;
-  }
-  return out;
-}
-
-uint32_t live_sector(Device& dev) {
-  uint32_t best = dev.layout.journal_address(0), best_seq = 0;
-  for (int i = 0; i < 2; ++i) {
-    const uint8_t* h = dev.flash.bytes().data() + dev.layout.journal_address(i);
-    uint32_t seq = uint32_t(h[4]) | uint32_t(h[5]) << 8 | uint32_t(h[6]) << 16 | uint32_t(h[7]) << 24;
-    if (h[0] == 0x4F && seq >= best_seq) {
-      best = dev.layout.journal_address(i);
-      best_seq = seq;
-    }
-  }
-  return best;
-}
+using testing::RecordSpan;
+using testing::records_of;
 
 struct Images {
   std::vector<uint8_t> old_image = make_image(300007, 1);
@@ -201,7 +174,7 @@ TEST_F(MidSwap, OneTimeMisreadOfAnyRecordWhileResumingEndsOnAWholeImage) {
   uint32_t cases = 0;
   for (uint64_t k = 0; k < swap_operations; k += 5) {
     auto dev = cut_at(k);
-    std::vector<RecordSpan> records = records_of(dev->flash.bytes().data(), live_sector(*dev));
+    std::vector<RecordSpan> records = testing::live_records(*dev);
     if (records.empty()) continue;
     const RecordSpan& rec = records[k % records.size()];
     dev->flash.flip_bits_on_next_read(rec.address + rec.length - 1, 0x40);
@@ -230,7 +203,7 @@ TEST_F(MidSwap, BitRotInTheLastRecordAfterACutEndsOnAWholeImage) {
   uint32_t cases = 0;
   for (uint64_t k = 0; k < swap_operations; k += 3) {
     auto dev = cut_at(k);
-    std::vector<RecordSpan> records = records_of(dev->flash.bytes().data(), live_sector(*dev));
+    std::vector<RecordSpan> records = testing::live_records(*dev);
     if (records.empty()) continue;
     dev->flash.bytes()[records.back().address + records.back().length - 1] ^= 0x80;
     expect_recovers(*dev, dev->reboot(), "cut at " + std::to_string(k));

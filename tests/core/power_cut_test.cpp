@@ -19,12 +19,15 @@
 #include "platform/posix/zlib_inflater.h"
 #include "tests/core/device_fixture.h"
 #include "tests/core/gzip_helper.h"
+#include "tests/core/journal_walk.h"
 
 namespace otakit {
 namespace {
 
 using testing::Device;
 using testing::make_image;
+using testing::RecordSpan;
+using testing::live_records;
 
 enum class Goal { confirm_new, roll_back, filesystem_written };
 enum class Kind { plain, gzip, signed_image, filesystem };
@@ -148,31 +151,6 @@ struct Sweep {
            std::memcmp(dev.flash.bytes().data() + s.previous_address, old_image.data(), old_image.size()) == 0;
   }
 };
-
-struct RecordSpan {
-  uint32_t address, length;
-};
-
-std::vector<RecordSpan> live_records(Device& dev) {
-  uint32_t live = 0, best = 0;
-  for (int i = 0; i < 2; ++i) {
-    const uint8_t* h = dev.flash.bytes().data() + dev.layout.journal_address(i);
-    uint32_t seq = load_le32(h + 4);
-    if (load_le32(h) == 0x324A544Fu && seq >= best) {
-      best = seq;
-      live = dev.layout.journal_address(i);
-    }
-  }
-  std::vector<RecordSpan> out;
-  if (live == 0) return out;
-  for (uint32_t at = Journal::kRecordsStart; at + 8 <= Journal::kRecordsEnd;) {
-    const uint8_t* r = dev.flash.bytes().data() + live + at;
-    if (load_le32(r) == 0xFFFFFFFFu) break;
-    out.push_back({live + at, 8 + r[1] * 4u});
-    at += out.back().length;
-  }
-  return out;
-}
 
 // The power comes back after the cut at k, with the variant's second fault.
 BootReport recover(Device& dev, Variant v, uint64_t k) {
