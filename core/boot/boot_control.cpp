@@ -15,11 +15,6 @@ namespace {
 
 void sha_sink(void* ctx, const uint8_t* data, size_t n) { static_cast<crypto::Sha256*>(ctx)->update(data, n); }
 
-uint32_t sectors_for(uint32_t a, uint32_t b) {
-  uint32_t area = round_up_4k(a) > round_up_4k(b) ? round_up_4k(a) : round_up_4k(b);
-  return area / kSectorSize;
-}
-
 }  // namespace
 
 const char* describe(BootAction action) {
@@ -223,7 +218,7 @@ BootAction BootControl::roll_back_to_previous(BootReport* report) {
   SwapPlan back;
   back.kind = SwapKind::revert;
   back.secondary = state_.previous_address;
-  back.sectors = sectors_for(state_.previous.size, state_.active.size);
+  back.sectors = swap_area(state_.previous.size, state_.active.size) / kSectorSize;
   back.incoming = state_.previous;
   back.outgoing = state_.active;
   return start_swap(back, report);
@@ -298,7 +293,7 @@ BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* repo
   SwapPlan plan;
   plan.kind = SwapKind::upgrade;
   plan.secondary = image;
-  plan.sectors = sectors_for(image_size, state_.active.size);
+  plan.sectors = swap_area(image_size, state_.active.size) / kSectorSize;
   uint32_t area = plan.sectors * kSectorSize;
   plan.command_id = id;
   plan.outgoing = state_.active;

@@ -8,6 +8,13 @@
 
 namespace otakit {
 
+// The bytes a swap exchanges between an image and the one it replaces: the larger of the two,
+// rounded up to whole sectors (so the smaller image's old sectors travel too).
+inline uint32_t swap_area(uint32_t image_size, uint32_t other_size) {
+  uint32_t image = round_up_4k(image_size), other = round_up_4k(other_size);
+  return image > other ? image : other;
+}
+
 // The largest image a swap against a running image of running_size takes: half the space below
 // the boot area (both images are kept for rollback), within what the sector table covers and
 // what the irom window maps.
@@ -23,9 +30,7 @@ inline uint32_t staging_capacity(const FlashLayout& layout, uint32_t running_siz
 // secondary ends at the boot area and starts at or above `area`. False if that does not fit.
 inline bool place_staging(const FlashLayout& layout, uint32_t running_size, uint32_t image_size,
                           uint32_t* address) {
-  uint32_t running = round_up_4k(running_size);
-  uint32_t image = round_up_4k(image_size);
-  uint32_t area = image > running ? image : running;
+  uint32_t area = swap_area(image_size, running_size);
   uint32_t top = layout.boot_area_start();
   if (area > top / 2 || area > kMaxSwapSectors * kSectorSize) return false;
   *address = top - area;
@@ -36,9 +41,7 @@ inline bool place_staging(const FlashLayout& layout, uint32_t running_size, uint
 // right below it. False if the inflated image, the staged gzip and the primary slot do not all fit.
 inline bool place_inflated(uint32_t staged, uint32_t running_size, uint32_t inflated_size,
                            uint32_t* address) {
-  uint32_t running = round_up_4k(running_size);
-  uint32_t inflated = round_up_4k(inflated_size);
-  uint32_t area = inflated > running ? inflated : running;
+  uint32_t area = swap_area(inflated_size, running_size);
   if (area > staged || staged - area < area || area > kMaxSwapSectors * kSectorSize) return false;
   *address = staged - area;
   return true;
