@@ -23,10 +23,8 @@
 #include <vector>
 
 #include "bench/delayed_link.h"
-#include "core/boot/boot_control.h"
-#include "core/updater/updater.h"
+#include "device/device.h"
 #include "host/image_builder.h"
-#include "net/espota_responder.h"
 #include "net/espota_uploader.h"
 #include "platform/posix/emulated_flash.h"
 
@@ -44,33 +42,31 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// ---- an in-memory device: 4 MiB flash (4M1M layout), boot path, Updater, espota responder ----
+// ---- an in-memory device: 4 MiB flash (4M1M layout) under device::Device on 127.0.0.1 ----
 
 class MemoryDevice {
  public:
   MemoryDevice(boost::asio::io_context& io, const host::Bytes& running)
-      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size) {
-    BootControl factory(flash_, layout_, rtc_);
-    if (!factory.provision(running.data(), uint32_t(running.size()))) throw std::runtime_error("provision failed");
-    boot_ = std::make_unique<BootControl>(flash_, layout_, rtc_);
-    boot_->boot();
-    updater_ = std::make_unique<Updater>(flash_, layout_, *boot_);
-    net::EspotaResponderOptions options;
-    options.bind_address = "127.0.0.1";
-    options.port = 0;
-    options.reboot_on_success = false;  // stays up for the next run; the staged image is replaced
-    responder_ = std::make_unique<net::EspotaResponder>(io, options, *updater_);
-    responder_->start();
+      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size), device_({flash_, rtc_, layout_, {}, nullptr}, network(io)) {
+    if (!device_.provision(running)) throw std::runtime_error("provision failed");
+    device_.boot();
   }
-  uint16_t port() const { return responder_->local_port(); }
+  uint16_t port() { return device_.espota()->local_port(); }
 
  private:
+  static device::NetworkAttachment network(boost::asio::io_context& io) {
+    device::NetworkAttachment net;
+    net.io = &io;
+    net.espota.bind_address = "127.0.0.1";
+    net.espota.port = 0;
+    net.espota.reboot_on_success = false;  // stays up for the next run; the staged image is replaced
+    return net;
+  }
+
   const FlashLayout& layout_;
   posix::MemoryFlash flash_;
   VolatileRtcMemory rtc_;
-  std::unique_ptr<BootControl> boot_;
-  std::unique_ptr<Updater> updater_;
-  std::unique_ptr<net::EspotaResponder> responder_;
+  device::Device device_;
 };
 
 // Runs the uploads on `io` (where the devices also live) and returns the wall time in ms.

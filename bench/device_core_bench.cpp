@@ -10,7 +10,8 @@
 #include <new>
 #include <vector>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/app_boot.h"
+#include "core/boot/loader.h"
 #include "core/boot/sector_table.h"
 #include "core/updater/updater.h"
 #include "host/image_builder.h"
@@ -93,8 +94,10 @@ int main() {
   // 1. Heap use of the write path (begin/write/end) with everything else already set up.
   posix::MemoryFlash mem(layout.flash_size);
   VolatileRtcMemory rtc;
-  BootControl boot(mem, layout, rtc);
-  boot.provision(old_image.data(), uint32_t(old_image.size()));
+  BootLoader loader(mem, layout, rtc);
+  loader.provision(old_image.data(), uint32_t(old_image.size()));
+  AppBoot boot(mem, layout, rtc);
+  boot.load();
   Updater updater(mem, layout, boot);
   uint64_t a0 = g_allocations, b0 = g_bytes;
   bool ok = stage(updater, new_image);
@@ -102,8 +105,8 @@ int main() {
   fmt::print("write path (stage {} KiB through Updater)", kImage / 1024);
   fmt::print(": ok={} heap allocations={} heap bytes={}\n", ok, allocations,
              bytes);
-  fmt::print("  static RAM: Updater {} bytes (one {} B sector buffer), BootControl {} bytes\n", sizeof(Updater),
-             Updater::kBufferSize, sizeof(BootControl));
+  fmt::print("  static RAM: Updater {} bytes (one {} B sector buffer), AppBoot {} bytes; BootLoader {} bytes "
+             "(at boot only)\n", sizeof(Updater), Updater::kBufferSize, sizeof(AppBoot), sizeof(BootLoader));
 
   // 2. Wear for one update including the boot swap, against eboot's plain copy of the same image.
   mem.reset_wear();
@@ -111,7 +114,7 @@ int main() {
   {
     Updater u2(mem, layout, boot);
     stage(u2, image_of(kImage, 3));  // a fresh update, counted from staging to the swapped boot
-    BootControl b2(mem, layout, rtc);
+    BootLoader b2(mem, layout, rtc);
     b2.boot();
   }
   Wear ours = total_wear(mem);
@@ -138,12 +141,13 @@ int main() {
   double ours_ms = 0, base_ms = 0;
   {
     auto file = posix::FileFlash::open(path, layout.flash_size);
-    BootControl b(file, layout, rtc);
-    b.provision(old_image.data(), uint32_t(old_image.size()));
+    BootLoader(file, layout, rtc).provision(old_image.data(), uint32_t(old_image.size()));
+    AppBoot b(file, layout, rtc);
+    b.load();
     auto t0 = Clock::now();
     Updater u(file, layout, b);
     stage(u, new_image);
-    BootControl after(file, layout, rtc);
+    BootLoader after(file, layout, rtc);
     BootReport r = after.boot();
     ours_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (r.action != BootAction::upgraded) fmt::print("unexpected boot result: {}\n", describe(r.action));

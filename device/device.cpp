@@ -10,15 +10,17 @@ Device::~Device() { stop_services(); }
 
 BootReport Device::boot() {
   stop_services();  // sockets close before the reset, as a chip's vanish
-  updater_.reset();
-  boot_ = std::make_unique<BootControl>(parts_.flash, parts_.layout, parts_.rtc, parts_.boot);
-  last_boot_ = boot_->boot();
+  ota_.reset();
+  // The loader lives only while it decides, as eboot does before it jumps to the application.
+  last_boot_ = std::make_unique<BootLoader>(parts_.flash, parts_.layout, parts_.rtc, parts_.boot)->boot();
   ++boots_;
-  updater_ = std::make_unique<Updater>(parts_.flash, parts_.layout, *boot_);
-  updater_->set_verifier(parts_.verifier);
-  updater_->set_inflater(parts_.boot.inflater);
-  if (last_boot_.bootable) {
-    if (auto_confirm_ && boot_->on_trial()) boot_->confirm();
+  ota_ = std::make_unique<Ota>(parts_.flash, parts_.layout, parts_.rtc);
+  ota_->require_signature(parts_.verifier);
+  ota_->accept_gzip(parts_.boot.inflater);
+  // The state is read even when nothing may run, so that tools and tests can see why.
+  const bool state_read = ota_->start();
+  if (last_boot_.bootable && state_read) {
+    if (auto_confirm_ && ota_->on_trial()) ota_->mark_valid();
     start_services();
   }
   if (on_boot_) on_boot_(last_boot_);
@@ -32,23 +34,22 @@ BootReport Device::power_cycle() {
   return boot();
 }
 
-bool Device::stage(const std::vector<uint8_t>& image, UpdateCommand command) {
-  constexpr uint32_t kChunk = 1460;  // what one TCP segment brings
-  if (!updater_->begin(uint32_t(image.size()), command)) return false;
-  for (size_t at = 0; at < image.size(); at += kChunk) {
-    uint32_t n = uint32_t(std::min<size_t>(kChunk, image.size() - at));
-    if (updater_->write(image.data() + at, n) != n) return false;
-  }
-  return updater_->end();
+bool Device::provision(const std::vector<uint8_t>& image) {
+  return BootLoader(parts_.flash, parts_.layout, parts_.rtc, parts_.boot).provision(image.data(), uint32_t(image.size()));
 }
 
-bool Device::confirm() { return boot_->confirm(); }
-
-bool Device::rollback() { return boot_->reject_trial(); }
+bool Device::stage(const std::vector<uint8_t>& image, UpdateCommand command, uint32_t chunk) {
+  if (!ota_->begin(uint32_t(image.size()), command)) return false;
+  for (size_t at = 0; at < image.size(); at += chunk) {
+    uint32_t n = uint32_t(std::min<size_t>(chunk, image.size() - at));
+    if (ota_->write(image.data() + at, n) != n) return false;
+  }
+  return ota_->end();
+}
 
 void Device::start_services() {
   if (network_.io == nullptr) return;
-  responder_ = std::make_unique<net::EspotaResponder>(*network_.io, network_.espota, *updater_);
+  responder_ = std::make_unique<net::EspotaResponder>(*network_.io, network_.espota, ota_->updater());
   net::EspotaHooks hooks = network_.hooks;
   // After a successful OTA update the sketch restarts: here, the boot path runs again in-process,
   // posted so that the responder is not destroyed inside its own callback.

@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
+#include "core/ota/ota.h"
 #include "core/crypto/signature_verifier.h"
-#include "core/updater/updater.h"
 #include "net/espota_responder.h"
 
 namespace otakit::device {
@@ -46,11 +46,15 @@ class Device {
   // The power goes away and comes back: RTC memory is lost, then the boot path runs.
   BootReport power_cycle();
 
-  // The application's calls. stage() feeds a whole image through the Updater (takes effect at the
-  // next reboot); rollback() gives up on a trial image, which the next boot swaps back.
-  bool stage(const std::vector<uint8_t>& image, UpdateCommand command = UpdateCommand::flash);
-  bool confirm();
-  bool rollback();
+  // Factory install of the first image (the boot loader's provision); boot() then runs it.
+  bool provision(const std::vector<uint8_t>& image);
+
+  // The application's calls (core/ota/ota.h). stage() feeds a whole image through the Updater in
+  // chunks of `chunk` bytes (takes effect at the next reboot); rollback() gives up on a trial
+  // image, which the next boot swaps back.
+  bool stage(const std::vector<uint8_t>& image, UpdateCommand command = UpdateCommand::flash, uint32_t chunk = 1460);
+  bool confirm() { return ota_->mark_valid(); }
+  bool rollback() { return ota_->roll_back(); }
 
   void set_auto_confirm(bool on) { auto_confirm_ = on; }
   // Called after every boot (the first, each reboot after an OTA update, each power cycle).
@@ -58,8 +62,11 @@ class Device {
 
   const BootReport& last_boot() const { return last_boot_; }
   uint32_t boots() const { return boots_; }
-  BootControl& boot_control() { return *boot_; }
-  Updater& updater() { return *updater_; }
+  // Valid from the first boot() on; a new one after every boot, as after a reset.
+  Ota& ota() { return *ota_; }
+  Updater& updater() { return ota_->updater(); }
+  // Changes (boot options, verifier) take effect at the next boot.
+  DeviceParts& parts() { return parts_; }
   net::EspotaResponder* espota() { return responder_.get(); }
 
  private:
@@ -68,8 +75,7 @@ class Device {
 
   DeviceParts parts_;
   NetworkAttachment network_;
-  std::unique_ptr<BootControl> boot_;
-  std::unique_ptr<Updater> updater_;
+  std::unique_ptr<Ota> ota_;
   std::unique_ptr<net::EspotaResponder> responder_;
   std::function<void(const BootReport&)> on_boot_;
   BootReport last_boot_;

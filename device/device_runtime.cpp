@@ -21,7 +21,7 @@ enum class Exit { stop, reboot, power_cycle };
 // One boot and the services it runs, until they stop or ask for a reboot.
 Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
   BootReport report = device.boot();
-  if (config.confirm && device.boot_control().on_trial()) device.boot_control().confirm();
+  if (config.confirm && device.ota().on_trial()) device.ota().mark_valid();
   nlohmann::json state = boot_state_json(device, report);
   write_state_file(device.files().state, state);
   if (config.json) {
@@ -52,7 +52,7 @@ Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
   ControlServer control(io, device.files().flash + ".sock", [&](const std::string& command) -> nlohmann::json {
     if (command == "status") return boot_state_json(device, report);
     if (command == "confirm") {
-      bool ok = device.boot_control().confirm();
+      bool ok = device.ota().mark_valid();
       publish();
       return {{"ok", ok}, {"error", ok ? "" : "nothing to confirm: the running image is not on trial"}};
     }

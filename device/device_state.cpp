@@ -24,7 +24,7 @@ const char* phase_name(BootPhase phase) {
 
 nlohmann::json boot_state_json(VirtualDevice& device, const BootReport& report) {
   RunningImage image = device.running_image();
-  const BootState& s = device.boot_control().state();
+  const BootState& s = device.ota().state();
   nlohmann::json j;
   j["pid"] = ::getpid();
   j["flash"] = device.files().flash;

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
 #include "device/virtual_device.h"
 
 namespace otakit::device {

@@ -6,7 +6,7 @@
 namespace otakit::device {
 
 bool FleetMember::runs(const std::vector<uint8_t>& image) {
-  const BootState& s = device->boot_control().state();
+  const BootState& s = device->ota().state();
   return s.has_active && s.active.size == image.size() && std::memcmp(flash.bytes().data(), image.data(), image.size()) == 0;
 }
 
@@ -18,7 +18,7 @@ LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, const FlashLayout& lay
                              const std::vector<uint8_t>& factory) {
   posix::MemoryFlash provisioned(layout.flash_size);
   VolatileRtcMemory rtc;
-  if (!BootControl(provisioned, layout, rtc).provision(factory.data(), uint32_t(factory.size())))
+  if (!BootLoader(provisioned, layout, rtc).provision(factory.data(), uint32_t(factory.size())))
     throw std::runtime_error("the factory image is not an image this layout accepts");
   for (int i = 0; i < devices; ++i) {
     auto member = std::make_unique<FleetMember>(layout);

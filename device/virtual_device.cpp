@@ -91,7 +91,7 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
     spec.seed = chip_id_;
     host::Bytes image = host::build_esp_image(spec);
     BootOptions options;
-    BootControl factory(flash_, layout_, rtc_, options);
+    BootLoader factory(flash_, layout_, rtc_, options);
     if (!factory.provision(image.data(), uint32_t(image.size())))
       throw std::runtime_error("cannot write the factory image to " + files_.flash);
   }
@@ -110,7 +110,7 @@ BootReport VirtualDevice::boot() {
 
 RunningImage VirtualDevice::running_image() {
   RunningImage out;
-  const BootState& s = device_->boot_control().state();
+  const BootState& s = device_->ota().state();
   if (!s.has_active) return out;
   out.size = s.active.size;
   out.sha256 = hex(s.active.sha256, 32);

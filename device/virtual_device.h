@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
 #include "core/crypto/signature_verifier.h"
 #include "core/flash/layout.h"
 #include "core/updater/updater.h"
@@ -49,7 +49,7 @@ class VirtualDevice {
 
   const FlashLayout& layout() const { return layout_; }
   const DeviceFiles& files() const { return files_; }
-  BootControl& boot_control() { return device_->boot_control(); }
+  Ota& ota() { return device_->ota(); }
   Updater& updater() { return device_->updater(); }
   posix::FileFlash& flash() { return flash_; }
   bool created() const { return created_; }

@@ -50,7 +50,7 @@ struct BootState {
   uint32_t swap_sector = 0;  // first sector not yet done
   SwapStep swap_step = SwapStep::none;
   uint32_t trial_boots = 0;
-  bool rejected = false;     // the trial image was given up on (BootControl::reject_trial)
+  bool rejected = false;     // the trial image was given up on (AppBoot::reject_trial)
   uint32_t min_security_version = 0;
   uint32_t last_command_id = 0;
   uint32_t updates = 0;    // completed upgrade swaps

@@ -3,8 +3,10 @@
 #pragma once
 #include <stdint.h>
 
+#include "core/boot/boot_state.h"
 #include "core/boot/sector_table.h"
 #include "core/flash/layout.h"
+#include "core/image/acceptance.h"
 
 namespace otakit {
 
@@ -45,6 +47,16 @@ inline bool place_inflated(uint32_t staged, uint32_t running_size, uint32_t infl
   if (area > staged || staged - area < area || area > kMaxSwapSectors * kSectorSize) return false;
   *address = staged - area;
   return true;
+}
+
+// What the device accepts as its next image: its chip, its security floor, the space a swap
+// against the running image leaves. The Updater and the loader check by the same rules.
+inline ImageRules next_image_rules(uint32_t chip_size, const FlashLayout& layout, const BootState& state) {
+  ImageRules rules;
+  rules.chip_size = chip_size;
+  rules.max_size = staging_capacity(layout, state.active.size);
+  rules.min_security_version = state.min_security_version;
+  return rules;
 }
 
 }  // namespace otakit

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/app_boot.h"
 #include "core/boot/placement.h"
 #include "core/image/acceptance.h"
 #include "core/image/esp_image.h"
@@ -50,7 +50,7 @@ const char* describe(UpdateError error) {
   return "UNKNOWN";
 }
 
-Updater::Updater(Flash& flash, const FlashLayout& layout, BootControl& boot)
+Updater::Updater(Flash& flash, const FlashLayout& layout, AppBoot& boot)
     : flash_(flash), layout_(layout), boot_(boot) {}
 
 bool Updater::fail(UpdateError error, const char* detail) {

@@ -17,7 +17,7 @@
 
 namespace otakit {
 
-class BootControl;
+class AppBoot;
 
 enum class UpdateCommand : uint8_t { flash = 0, filesystem = 100 };
 
@@ -66,7 +66,7 @@ class Updater {
  public:
   static constexpr uint32_t kBufferSize = kSectorSize;
 
-  Updater(Flash& flash, const FlashLayout& layout, BootControl& boot);
+  Updater(Flash& flash, const FlashLayout& layout, AppBoot& boot);
 
   // Signature check for every later update; nullptr (the default) accepts unsigned images.
   void set_verifier(const crypto::SignatureVerifier* verifier) { verifier_ = verifier; }
@@ -110,7 +110,7 @@ class Updater {
 
   Flash& flash_;
   const FlashLayout& layout_;
-  BootControl& boot_;
+  AppBoot& boot_;
   const crypto::SignatureVerifier* verifier_ = nullptr;
   Inflater* inflater_ = nullptr;
   UpdaterHooks hooks_;

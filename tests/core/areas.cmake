@@ -1,8 +1,8 @@
 # One otakit_add_test per core area.
-otakit_add_test(test_core_boot SOURCES boot_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_power_cut SOURCES power_cut_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_updater SOURCES updater_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_gzip_boot SOURCES gzip_boot_test.cpp LIBS otakit_core otakit_platform_posix)
+otakit_add_test(test_core_boot SOURCES boot_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_power_cut SOURCES power_cut_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_updater SOURCES updater_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_gzip_boot SOURCES gzip_boot_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_mdns SOURCES mdns_message_test.cpp mdns_responder_test.cpp mdns_browser_test.cpp
                 LIBS otakit_core)
 otakit_add_test(test_core_image SOURCES esp_image_test.cpp app_descriptor_test.cpp
@@ -11,9 +11,9 @@ otakit_add_test(test_core_espota
   SOURCES espota_codec_test.cpp espota_device_test.cpp espota_host_test.cpp espota_transcript_test.cpp
           espota_transcript.cpp
   LIBS otakit_core)
-otakit_add_test(test_core_journal SOURCES journal_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_boot_hardening SOURCES boot_hardening_test.cpp LIBS otakit_core otakit_platform_posix)
+otakit_add_test(test_core_journal SOURCES journal_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_boot_hardening SOURCES boot_hardening_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_emulated_flash SOURCES emulated_flash_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_fault_injection SOURCES fault_injection_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_journal_damage SOURCES journal_damage_test.cpp LIBS otakit_core otakit_platform_posix)
-otakit_add_test(test_core_acceptance SOURCES acceptance_test.cpp LIBS otakit_core otakit_platform_posix)
+otakit_add_test(test_core_fault_injection SOURCES fault_injection_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_journal_damage SOURCES journal_damage_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_acceptance SOURCES acceptance_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)

@@ -29,7 +29,7 @@ struct BootHardening : ::testing::Test {
   std::vector<uint8_t> new_image = make_image(250001, 2);
 
   void SetUp() override {
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     ASSERT_EQ(dev.reboot().action, BootAction::booted);
   }
 
@@ -147,7 +147,7 @@ TEST_F(BootHardening, EveryBootOfATrialImageCountsWhateverSitsInRtcMemory) {
 TEST(BootJournalLoss, AdoptedImageKeepsItsSecurityVersionAsTheFloor) {
   Device dev;
   auto v2 = make_image(100000, 10, 2), v3 = make_image(110000, 11, 3);
-  ASSERT_TRUE(dev.boot->provision(v2.data(), uint32_t(v2.size())));
+  ASSERT_TRUE(dev.provision(v2));
   dev.reboot();
   ASSERT_TRUE(dev.stage(v3)) << dev.updater->error_message();
   ASSERT_EQ(dev.reboot().action, BootAction::upgraded);
@@ -165,7 +165,7 @@ TEST(BootJournalLoss, AdoptedImageKeepsItsSecurityVersionAsTheFloor) {
 TEST(BootJournalLoss, DamagedLiveHeaderAdoptsThePrimaryAndTheDeviceStillUpdates) {
   Device dev;
   auto factory = make_image(100000, 10), next = make_image(130000, 11);
-  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
+  ASSERT_TRUE(dev.provision(factory));
   dev.reboot();
   for (int i = 0; i < 2; ++i)  // the header CRC of both copies in both sectors
     for (uint32_t copy : {0u, Journal::kRecordsEnd})

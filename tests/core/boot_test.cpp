@@ -16,7 +16,7 @@ struct BootTest : ::testing::Test {
   std::vector<uint8_t> new_image = make_image(250001, 2);
 
   void SetUp() override {
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     ASSERT_EQ(dev.reboot().action, BootAction::booted);
     ASSERT_TRUE(dev.runs(old_image));
   }
@@ -133,7 +133,7 @@ TEST_F(BootTest, GarbageAfterTheLastRecordIsRepaired) {
 TEST(BootAntiRollback, LowerSecurityVersionIsRefused) {
   Device dev;
   auto factory = make_image(100000, 10, 2);
-  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
+  ASSERT_TRUE(dev.provision(factory));
   dev.reboot();
   EXPECT_FALSE(dev.stage(make_image(100000, 11, 1)));
   EXPECT_EQ(dev.updater->error(), UpdateError::downgrade);
@@ -149,7 +149,7 @@ TEST(BootAntiRollback, LowerSecurityVersionIsRefused) {
 TEST(BootJournal, ManyUpdatesForceCompactionsAndStateSurvives) {
   Device dev;
   auto current = make_image(60000, 100);
-  ASSERT_TRUE(dev.boot->provision(current.data(), uint32_t(current.size())));
+  ASSERT_TRUE(dev.provision(current));
   dev.reboot();
   for (uint32_t i = 0; i < 6; ++i) {
     auto next = make_image(60000 + 4096 * i, 200 + i);

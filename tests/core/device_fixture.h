@@ -1,5 +1,5 @@
-// A device in memory for core tests: flash, RTC memory, boot control and Updater, plus image
-// helpers. "Reboot" rebuilds the boot objects over the same flash, as a reset does.
+// A device in memory for core tests (device::Device over an in-memory flash), plus image
+// helpers.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -7,7 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
+#include "device/device.h"
 #include "core/flash/layout.h"
 #include "core/image/app_descriptor.h"
 #include "core/image/esp_image.h"
@@ -80,37 +81,39 @@ inline std::vector<uint8_t> make_image(uint32_t size, uint32_t seed, uint32_t se
   return image;
 }
 
+// device::Device over an in-memory flash, with the handles tests reach for. It stays on trial
+// after an upgrade (no auto-confirm) so tests decide when to confirm.
 struct Device {
   explicit Device(const char* layout_name = "1M")
-      : layout(*find_layout(layout_name)), flash(layout.flash_size) {
+      : layout(*find_layout(layout_name)), flash(layout.flash_size), device({flash, rtc, layout, {}, nullptr}),
+        options(device.parts().boot) {
+    device.set_auto_confirm(false);
     reboot();
   }
 
   // A reset: RTC memory survives. Returns the boot report.
   BootReport reboot() {
-    updater.reset();
-    boot = std::make_unique<BootControl>(flash, layout, rtc, options);
-    BootReport report = boot->boot();
-    updater = std::make_unique<Updater>(flash, layout, *boot);
-    updater->set_inflater(options.inflater);
-    updater->set_verifier(verifier);
+    device.parts().verifier = verifier;
+    BootReport report = device.reboot();
+    boot = &device.ota().app_boot();
+    updater = &device.updater();
     return report;
   }
   // A power cycle: RTC memory is lost, faults are cleared, then the boot path runs.
   BootReport power_cycle() {
-    rtc.power_loss();
     flash.clear_faults();
-    return reboot();
+    device.parts().verifier = verifier;
+    BootReport report = device.power_cycle();
+    boot = &device.ota().app_boot();
+    updater = &device.updater();
+    return report;
   }
 
+  // Factory install; the journal it starts is read at once, as after a boot.
+  bool provision(const std::vector<uint8_t>& image) { return device.provision(image) && device.ota().start(); }
   bool stage(const std::vector<uint8_t>& image, UpdateCommand command = UpdateCommand::flash,
              uint32_t chunk = 1460) {
-    if (!updater->begin(uint32_t(image.size()), command)) return false;
-    for (size_t at = 0; at < image.size(); at += chunk) {
-      uint32_t n = uint32_t(std::min<size_t>(chunk, image.size() - at));
-      if (updater->write(image.data() + at, n) != n) return false;
-    }
-    return updater->end();
+    return device.stage(image, command, chunk);
   }
 
   // True if the primary slot holds exactly `image` and the journal says so.
@@ -123,10 +126,11 @@ struct Device {
   const FlashLayout& layout;
   posix::MemoryFlash flash;
   VolatileRtcMemory rtc;
-  BootOptions options;
-  const crypto::SignatureVerifier* verifier = nullptr;  // handed to every new Updater
-  std::unique_ptr<BootControl> boot;
-  std::unique_ptr<Updater> updater;
+  device::Device device;
+  BootOptions& options;                                 // the device's; applied at the next boot
+  const crypto::SignatureVerifier* verifier = nullptr;  // handed to the Updater at every boot
+  AppBoot* boot = nullptr;                              // this boot's; replaced by every reboot
+  Updater* updater = nullptr;
 };
 
 }  // namespace otakit::testing

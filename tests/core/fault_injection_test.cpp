@@ -56,7 +56,7 @@ struct BitFlips : ::testing::Test {
   uint32_t staging = 0;
 
   void SetUp() override {
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     ASSERT_EQ(dev.reboot().action, BootAction::booted);
     ASSERT_TRUE(place_staging(dev.layout, uint32_t(old_image.size()), uint32_t(new_image.size()), &staging));
   }
@@ -145,7 +145,7 @@ struct CopyFlip : BitFlips {
 // the sector table first and reads it again.
 TEST_F(CopyFlip, MisreadOfASectorBeingCopiedIsCaughtByItsDigestAndReadAgain) {
   FlipOnSectorCopy flaky(dev.flash, staging + offset);
-  BootControl boot(flaky, dev.layout, dev.rtc, dev.options);
+  BootLoader boot(flaky, dev.layout, dev.rtc, dev.options);
   BootReport r = boot.boot();
   ASSERT_TRUE(flaky.fired());
   EXPECT_EQ(r.action, BootAction::upgraded) << r.detail;
@@ -163,7 +163,7 @@ TEST_F(CopyFlip, PowerCutAtEveryOperationNeverLeavesADamagedImageRunning) {
   uint64_t total = 0, verify_at = 0;
   {
     FlipOnSectorCopy flaky(dev.flash, staging + offset);
-    BootControl boot(flaky, dev.layout, dev.rtc, dev.options);
+    BootLoader boot(flaky, dev.layout, dev.rtc, dev.options);
     uint64_t before = dev.flash.mutating_operations();
     ASSERT_EQ(boot.boot().action, BootAction::upgraded);
     total = dev.flash.mutating_operations() - before;
@@ -178,7 +178,7 @@ TEST_F(CopyFlip, PowerCutAtEveryOperationNeverLeavesADamagedImageRunning) {
     for (bool keep_rtc : {true, false}) {
       restore();
       FlipOnSectorCopy flaky(dev.flash, staging + offset);
-      BootControl boot(flaky, dev.layout, dev.rtc, dev.options);
+      BootLoader boot(flaky, dev.layout, dev.rtc, dev.options);
       dev.flash.cut_power_at(k, posix::TornMode::clean);
       boot.boot();
       ASSERT_TRUE(dev.flash.power_lost());

@@ -25,7 +25,7 @@ struct GzipBootTest : ::testing::Test {
   std::vector<uint8_t> running = make_image(120000, 1);
   void SetUp() override {
     dev.options.inflater = &inflater;
-    ASSERT_TRUE(dev.boot->provision(running.data(), uint32_t(running.size())));
+    ASSERT_TRUE(dev.provision(running));
     dev.reboot();
   }
 };

@@ -29,7 +29,7 @@ struct ConfirmedUpdate : ::testing::Test, Images {
   std::vector<uint8_t> at_rest;
   void SetUp() override {
     Device dev;
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     dev.reboot();
     ASSERT_TRUE(dev.stage(new_image)) << dev.updater->error_message();
     ASSERT_EQ(dev.reboot().action, BootAction::upgraded);
@@ -102,7 +102,7 @@ TEST_F(ConfirmedUpdate, ZeroedPrimaryIsRestoredFromTheVerifiedRollbackCopy) {
 TEST(PrimaryCheck, ZeroedPrimaryWithoutACopyStartsNothing) {
   Device dev;
   auto factory = make_image(100000, 3);
-  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
+  ASSERT_TRUE(dev.provision(factory));
   std::fill(dev.flash.bytes().begin(), dev.flash.bytes().begin() + 0x8000, 0x00);
   BootReport r = dev.power_cycle();
   EXPECT_EQ(r.action, BootAction::no_image) << r.detail;
@@ -113,7 +113,7 @@ TEST(PrimaryCheck, ZeroedPrimaryWithoutACopyStartsNothing) {
 TEST(PrimaryCheck, ValidImageFlashedOverSerialIsAdoptedNotOverwritten) {
   Device dev;
   auto factory = make_image(100000, 3), serial = make_image(150000, 4);
-  ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
+  ASSERT_TRUE(dev.provision(factory));
   std::copy(serial.begin(), serial.end(), dev.flash.bytes().begin());
   BootReport r = dev.power_cycle();
   EXPECT_EQ(r.action, BootAction::adopted) << r.detail;
@@ -130,7 +130,7 @@ struct MidSwap : ::testing::Test, Images {
 
   void SetUp() override {
     Device dev;
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     dev.reboot();
     ASSERT_TRUE(dev.stage(new_image)) << dev.updater->error_message();
     staged = dev.flash.bytes();
@@ -220,7 +220,7 @@ TEST(ChipRules, UpdatesAndProvisioningUseOnlyAlignedAccesses) {
   for (uint32_t size : {4097u, 300001u, 123457u}) {
     Device dev;
     auto factory = make_image(4097, 7), next = make_image(size, 8);
-    ASSERT_TRUE(dev.boot->provision(factory.data(), uint32_t(factory.size())));
+    ASSERT_TRUE(dev.provision(factory));
     dev.reboot();
     ASSERT_TRUE(dev.stage(next, UpdateCommand::flash, 1000)) << dev.updater->error_message();
     ASSERT_EQ(dev.reboot().action, BootAction::upgraded);

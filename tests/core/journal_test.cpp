@@ -429,7 +429,7 @@ struct FullJournalSwap : ::testing::Test {
 
   void SetUp() override {
     Device dev;
-    ASSERT_TRUE(dev.boot->provision(old_image.data(), uint32_t(old_image.size())));
+    ASSERT_TRUE(dev.provision(old_image));
     dev.reboot();
     // Fill the live sector so that it runs out after the swap plan and about 20 steps.
     Journal journal(dev.flash, dev.layout.journal_address(0), dev.layout.journal_address(1));

@@ -197,7 +197,7 @@ TEST_P(PowerCut, EveryCutAndSecondFaultEndsOnAWholeImageAndThenTheGoal) {
   const Scenario& sc = sweep.sc;
   {
     auto factory = sweep.device();
-    ASSERT_TRUE(factory->boot->provision(sweep.old_image.data(), sc.old_size));
+    ASSERT_TRUE(factory->provision(sweep.old_image));
     sweep.provisioned = factory->flash.bytes();
   }
 

@@ -35,7 +35,7 @@ struct UpdaterTest : ::testing::Test {
   Device dev;
   std::vector<uint8_t> running = make_image(150000, 1);
   void SetUp() override {
-    ASSERT_TRUE(dev.boot->provision(running.data(), uint32_t(running.size())));
+    ASSERT_TRUE(dev.provision(running));
     dev.reboot();
   }
   void TearDown() override {
@@ -194,7 +194,7 @@ TEST_F(UpdaterTest, FilesystemImageGoesToTheFilesystemRegion) {
 TEST(UpdaterFilesystem, WritesTheFsRegionWithoutABootCommand) {
   Device dev("1M64");
   auto running = make_image(100000, 1);
-  ASSERT_TRUE(dev.boot->provision(running.data(), uint32_t(running.size())));
+  ASSERT_TRUE(dev.provision(running));
   dev.reboot();
   std::vector<uint8_t> fs(20000, 0x5A);
   ASSERT_TRUE(dev.stage(fs, UpdateCommand::filesystem)) << dev.updater->error_message();

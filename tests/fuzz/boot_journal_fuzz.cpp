@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
 #include "core/crypto/digest.h"
 #include "tests/fuzz/fuzz_device.h"
 
@@ -43,7 +43,7 @@ bool sha_of_prefix_is(const uint8_t* image, uint32_t size, const uint8_t sha256[
 
 // A bootable report means: the old or the new image, whole, in the primary, and an active record
 // covering it: all of its bytes, or (adopted after the journal was lost) up to its checksum.
-void check_boot(const uint8_t* bytes, const BootControl& boot, const BootReport& report) {
+void check_boot(const uint8_t* bytes, const BootLoader& boot, const BootReport& report) {
   if (strnlen(report.detail, sizeof(report.detail)) >= sizeof(report.detail)) __builtin_trap();
   if (report.action == BootAction::flash_error) __builtin_trap();  // the flash itself is healthy
   if (!report.bootable) return;
@@ -75,12 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ByteRtc rtc;
   bool first_bootable = false;
   {
-    BootControl boot(flash, kLayout, rtc);
+    BootLoader boot(flash, kLayout, rtc);
     BootReport report = boot.boot();
     check_boot(bytes, boot, report);
     first_bootable = report.bootable;
   }
-  BootControl again(flash, kLayout, rtc);
+  BootLoader again(flash, kLayout, rtc);
   BootReport report = again.boot();
   check_boot(bytes, again, report);
   if (first_bootable && !report.bootable) __builtin_trap();  // nothing was damaged in between

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/boot/boot_command.h"
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
 #include "core/crypto/digest.h"
 #include "core/util/bytes.h"
 #include "core/util/crc32_mpeg2.h"
@@ -31,7 +31,7 @@ bool region_matches(Flash& flash, uint32_t address, const ImageRecord& image) {
   return memcmp(digest, image.sha256, 32) == 0;
 }
 
-void check_device(Flash& flash, const BootControl& boot, const BootReport& report) {
+void check_device(Flash& flash, const BootLoader& boot, const BootReport& report) {
   const BootState& s = boot.state();
   if (!report.bootable || s.phase == BootPhase::swapping) __builtin_trap();
   if (strnlen(report.detail, sizeof(report.detail)) >= sizeof(report.detail)) __builtin_trap();
@@ -64,10 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteRtc rtc;
   memcpy(rtc.bytes, block, sizeof(block));
   {
-    BootControl boot(flash, fuzz::kLayout, rtc);
+    BootLoader boot(flash, fuzz::kLayout, rtc);
     check_device(flash, boot, boot.boot());
   }
-  BootControl reboot(flash, fuzz::kLayout, rtc);  // a reset: whatever is left in RTC memory runs again
+  BootLoader reboot(flash, fuzz::kLayout, rtc);  // a reset: whatever is left in RTC memory runs again
   BootReport report = reboot.boot();
   if (report.journal != JournalStatus::ok) __builtin_trap();
   check_device(flash, reboot, report);

@@ -4,7 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/boot/boot_control.h"
+#include "core/boot/app_boot.h"
+#include "core/boot/loader.h"
 #include "core/boot/placement.h"
 #include "core/crypto/digest.h"
 #include "tests/fuzz/byte_flash.h"
@@ -87,7 +88,7 @@ inline const Snapshots& snapshots() {
     ByteRtc rtc;
     memset(snap.idle, 0xFF, sizeof(snap.idle));
     ByteFlash idle(snap.idle, kFlashSize);
-    if (!BootControl(idle, kLayout, rtc).provision(img.old_image, kOldSize) ||
+    if (!BootLoader(idle, kLayout, rtc).provision(img.old_image, kOldSize) ||
         !write_region(idle, staged_address(), img.new_image, kNewSize))
       __builtin_trap();
 
@@ -97,16 +98,18 @@ inline const Snapshots& snapshots() {
     crypto::Sha256 h;
     h.update(img.new_image, kNewSize);
     h.finish(sha);
-    BootControl staging(trial, kLayout, rtc);
-    if (!staging.boot().bootable ||  // loads the journal: the command's id follows the last one
+    AppBoot staging(trial, kLayout, rtc);
+    if (!BootLoader(trial, kLayout, rtc).boot().bootable ||
+        !staging.load() ||  // the command's id follows the last one in the journal
         !staging.stage(staged_address(), kNewSize, sha))
       __builtin_trap();
-    if (BootControl(trial, kLayout, rtc).boot().action != BootAction::upgraded) __builtin_trap();
+    if (BootLoader(trial, kLayout, rtc).boot().action != BootAction::upgraded) __builtin_trap();
 
     memcpy(snap.confirmed, snap.trial, kFlashSize);
     ByteFlash confirmed(snap.confirmed, kFlashSize);
-    BootControl confirming(confirmed, kLayout, rtc);
-    if (!confirming.boot().bootable || !confirming.confirm()) __builtin_trap();
+    AppBoot confirming(confirmed, kLayout, rtc);
+    if (!BootLoader(confirmed, kLayout, rtc).boot().bootable || !confirming.load() || !confirming.confirm())
+      __builtin_trap();
     return &snap;
   }();
   return *built;

@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "core/boot/boot_command.h"
-#include "core/boot/boot_control.h"
+#include "core/boot/app_boot.h"
+#include "core/boot/loader.h"
 #include "core/image/esp_image.h"
 #include "core/updater/updater.h"
 #include "platform/posix/zlib_inflater.h"
@@ -78,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   posix::ZlibInflater inflater;
   BootOptions options;
   options.inflater = &inflater;
-  BootControl boot(flash, kLayout, rtc, options);
-  if (!boot.boot().bootable) __builtin_trap();
+  if (!BootLoader(flash, kLayout, rtc, options).boot().bootable) __builtin_trap();
+  AppBoot boot(flash, kLayout, rtc);
+  if (!boot.load()) __builtin_trap();
 
   Updater updater(flash, kLayout, boot);
   updater.set_inflater(&inflater);
@@ -108,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FlashRegionReader image(flash, staged, staged_size);
   if (!check_inflated_image(image, boot.image_rules()).ok()) __builtin_trap();
   const std::vector<uint8_t> staged_bytes(bytes + staged, bytes + staged + staged_size);
-  BootReport report = BootControl(flash, kLayout, rtc, options).boot();
+  BootReport report = BootLoader(flash, kLayout, rtc, options).boot();
   if (report.action != BootAction::upgraded || memcmp(bytes, staged_bytes.data(), staged_size) != 0)
     __builtin_trap();
   return 0;

@@ -42,7 +42,7 @@ class ResponderDevice {
  public:
   explicit ResponderDevice(net::EspotaResponderOptions options = {}, const char* layout = "1M", uint16_t udp_port = 0)
       : dev(layout), running(testing::make_image(150000, 1)) {
-    if (!dev.boot->provision(running.data(), uint32_t(running.size()))) throw std::runtime_error("provision");
+    if (!dev.provision(running)) throw std::runtime_error("provision");
     dev.reboot();
     options.bind_address = "127.0.0.1";
     options.port = udp_port;

@@ -88,14 +88,14 @@ TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
   device::FleetMember unit(layout);
-  ASSERT_TRUE(BootControl(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
+  ASSERT_TRUE(BootLoader(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
   unit.device = std::make_unique<device::Device>(device::DeviceParts{unit.flash, unit.rtc, layout, {}, nullptr});
   device::Device& dev = *unit.device;
   dev.set_auto_confirm(false);
   ASSERT_EQ(dev.boot().action, BootAction::booted);
   ASSERT_TRUE(dev.stage(next)) << dev.updater().error_message();
   EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
-  EXPECT_TRUE(dev.boot_control().on_trial());
+  EXPECT_TRUE(dev.ota().on_trial());
   ASSERT_TRUE(dev.rollback());
   BootReport r = dev.reboot();
   EXPECT_EQ(r.action, BootAction::rolled_back) << r.detail;
@@ -106,7 +106,7 @@ TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
   ASSERT_TRUE(dev.stage(next));
   EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
   EXPECT_TRUE(dev.confirm());
-  EXPECT_FALSE(dev.boot_control().on_trial());
+  EXPECT_FALSE(dev.ota().on_trial());
   EXPECT_TRUE(unit.runs(next));
 }
 

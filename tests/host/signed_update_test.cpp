@@ -41,7 +41,7 @@ struct SignedUpdate : ::testing::Test {
     ASSERT_EQ(public_key.load(pem.data(), pem.size()), crypto::KeyError::ok);
     verifier = std::make_unique<crypto::RsaSha256Verifier>(public_key, crypto::RsaPadding::pkcs1_sha256);
     dev.options.inflater = &inflater;
-    ASSERT_TRUE(dev.boot->provision(running.data(), uint32_t(running.size())));
+    ASSERT_TRUE(dev.provision(running));
     reboot();
   }
   BootReport reboot() {

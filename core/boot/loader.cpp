@@ -1,4 +1,4 @@
-#include "core/boot/boot_control.h"
+#include "core/boot/loader.h"
 
 #include <string.h>
 
@@ -31,29 +31,21 @@ const char* describe(BootAction action) {
   return "unknown";
 }
 
-BootControl::BootControl(Flash& flash, const FlashLayout& layout, RtcMemory& rtc, const BootOptions& options)
+BootLoader::BootLoader(Flash& flash, const FlashLayout& layout, RtcMemory& rtc, const BootOptions& options)
     : flash_(flash),
       layout_(layout),
       rtc_(rtc),
       options_(options),
       journal_(flash, layout.journal_address(0), layout.journal_address(1)) {}
 
-ImageRules BootControl::image_rules() const {
-  ImageRules rules;
-  rules.chip_size = flash_.size();
-  rules.max_size = staging_capacity(layout_, state_.active.size);
-  rules.min_security_version = state_.min_security_version;
-  return rules;
-}
-
-bool BootControl::hash_region(uint32_t address, uint32_t size, uint8_t out[32]) {
+bool BootLoader::hash_region(uint32_t address, uint32_t size, uint8_t out[32]) {
   crypto::Sha256 sha;
   if (flash_stream(flash_, address, size, sha_sink, &sha) != FlashStatus::ok) return false;
   sha.finish(out);
   return true;
 }
 
-bool BootControl::region_has_hash(uint32_t address, uint32_t size, const uint8_t sha256[32], bool* equal) {
+bool BootLoader::region_has_hash(uint32_t address, uint32_t size, const uint8_t sha256[32], bool* equal) {
   // A second pass before "no": one misread must not condemn an image.
   uint8_t sha[32];
   *equal = false;
@@ -64,7 +56,7 @@ bool BootControl::region_has_hash(uint32_t address, uint32_t size, const uint8_t
   return true;
 }
 
-bool BootControl::adopt_primary(BootReport* report, const char* why) {
+bool BootLoader::adopt_primary(BootReport* report, const char* why) {
   // A device flashed over serial, or a journal destroyed: whatever valid image sits in the
   // primary slot is what runs; record it so that later updates can be swapped against it.
   TextBuilder text(report->detail, sizeof(report->detail));
@@ -92,14 +84,14 @@ bool BootControl::adopt_primary(BootReport* report, const char* why) {
   return true;
 }
 
-bool BootControl::load_journal(BootReport* report) {
+bool BootLoader::load_journal(BootReport* report) {
   report->journal = journal_.load(&state_);
   if (report->journal == JournalStatus::flash_error) return false;
   if (report->journal == JournalStatus::empty) adopt_primary(report, "no journal");
   return true;
 }
 
-bool BootControl::primary_matches_journal(bool* matches) {
+bool BootLoader::primary_matches_journal(bool* matches) {
   *matches = true;
   if (!options_.verify_primary || !state_.has_active) return true;
   return region_has_hash(0, state_.active.size, state_.active.sha256, matches);
@@ -107,7 +99,7 @@ bool BootControl::primary_matches_journal(bool* matches) {
 
 // The primary is not what the journal says runs. A valid image there was put in place outside
 // OTA and is adopted; damage is repaired from the rollback copy if that verifies; else nothing runs.
-BootAction BootControl::recover_primary(BootReport* report) {
+BootAction BootLoader::recover_primary(BootReport* report) {
   FlashRegionReader primary(flash_, 0, layout_.boot_area_start() / 2);
   ImageRules rules;
   rules.chip_size = flash_.size();
@@ -128,7 +120,7 @@ BootAction BootControl::recover_primary(BootReport* report) {
   return action;
 }
 
-BootAction BootControl::run_swap(BootReport* report) {
+BootAction BootLoader::run_swap(BootReport* report) {
   SectorTable table(flash_, layout_.sector_table_address());
   bool have_table = table.open(state_.plan.sectors, state_.plan.table_crc);
   SwapScratch swap(flash_, journal_, layout_.scratch_sector_address(), have_table ? &table : nullptr, sector_buffer_);
@@ -171,7 +163,7 @@ BootAction BootControl::run_swap(BootReport* report) {
 
 // The incoming image turned out damaged in flash partway through the swap: the sectors already
 // exchanged are swapped back (a revert over just those), the stuck one restored from the scratch.
-BootAction BootControl::abandon_upgrade(SwapScratch& swap, BootReport* report) {
+BootAction BootLoader::abandon_upgrade(SwapScratch& swap, BootReport* report) {
   const SwapPlan plan = state_.plan;
   const uint32_t stuck = swap.stuck_sector();
   SwapResult restored = swap.restore_outgoing(plan, stuck);
@@ -207,7 +199,7 @@ BootAction BootControl::abandon_upgrade(SwapScratch& swap, BootReport* report) {
   return action;
 }
 
-BootAction BootControl::roll_back_to_previous(BootReport* report) {
+BootAction BootLoader::roll_back_to_previous(BootReport* report) {
   // Rolling back swaps the copy over the running image: a copy that fails its hash (a misread when
   // it was made, or damage since, or a staged image written over it) must not replace it.
   bool intact = false;
@@ -224,7 +216,7 @@ BootAction BootControl::roll_back_to_previous(BootReport* report) {
   return start_swap(back, report);
 }
 
-BootAction BootControl::start_swap(SwapPlan plan, BootReport* report) {
+BootAction BootLoader::start_swap(SwapPlan plan, BootReport* report) {
   SectorTable table(flash_, layout_.sector_table_address());
   if (!table.build(plan.secondary, plan.sectors, sector_buffer_, &plan.table_crc)) return BootAction::flash_error;
   uint8_t payload[kSwapPlanBytes];
@@ -233,7 +225,7 @@ BootAction BootControl::start_swap(SwapPlan plan, BootReport* report) {
   return run_swap(report);
 }
 
-BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* report) {
+BootAction BootLoader::act_on_command(const EbootCommand& cmd, BootReport* report) {
   TextBuilder why(report->detail, sizeof(report->detail));
   if (cmd.action != EbootAction::copy_raw) return BootAction::booted;  // LOAD_APP: nothing to do
   uint32_t src = cmd.args[0], dst = cmd.args[1], size = cmd.args[2], id = cmd.args[3];
@@ -260,7 +252,7 @@ BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* repo
       return BootAction::command_rejected;
     }
   }
-  const ImageRules rules = image_rules();
+  const ImageRules rules = next_image_rules(flash_.size(), layout_, state_);
   FlashRegionReader staged(flash_, src, size);
   ImageAcceptance accepted = check_image(staged, rules);
   uint32_t image = src, image_size = size, limit = layout_.boot_area_start();
@@ -311,7 +303,7 @@ BootAction BootControl::act_on_command(const EbootCommand& cmd, BootReport* repo
 }
 
 // A swap cut by a power loss: finish it (or undo it), then this is a boot of whatever it left.
-BootAction BootControl::resume_swap(BootReport* report) {
+BootAction BootLoader::resume_swap(BootReport* report) {
   BootAction action = run_swap(report);
   if (action != BootAction::upgraded && action != BootAction::rolled_back) return action;
   if (state_.phase == BootPhase::trial && !journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_))
@@ -320,7 +312,7 @@ BootAction BootControl::resume_swap(BootReport* report) {
 }
 
 // One boot of an image on trial: counted, or rolled back once it has had its chances.
-BootAction BootControl::count_trial_boot(BootReport* report) {
+BootAction BootLoader::count_trial_boot(BootReport* report) {
   if (!state_.rejected && state_.trial_boots < options_.max_trial_boots)
     return journal_.append(RecordType::boot_attempt, 0, nullptr, 0, &state_) ? BootAction::booted
                                                                                : BootAction::flash_error;
@@ -338,7 +330,7 @@ BootAction BootControl::count_trial_boot(BootReport* report) {
 }
 
 // No swap in progress: check what runs, act on an eboot command, count a trial boot.
-BootAction BootControl::boot_settled(BootReport* report) {
+BootAction BootLoader::boot_settled(BootReport* report) {
   bool intact = true;
   if (!primary_matches_journal(&intact)) return BootAction::flash_error;
   if (!intact) return recover_primary(report);
@@ -360,7 +352,7 @@ BootAction BootControl::boot_settled(BootReport* report) {
   return action;
 }
 
-BootReport BootControl::boot() {
+BootReport BootLoader::boot() {
   BootReport report;
   if (!load_journal(&report)) {
     report.action = BootAction::flash_error;
@@ -377,28 +369,7 @@ BootReport BootControl::boot() {
   return report;
 }
 
-bool BootControl::stage(uint32_t address, uint32_t size, const uint8_t* sha256) {
-  EbootCommand command;
-  command.action = EbootAction::copy_raw;
-  command.args[0] = address;
-  command.args[1] = 0;
-  command.args[2] = size;
-  command.args[3] = state_.last_command_id + 1;  // distinguishes it from the last one carried out
-  if (sha256 != nullptr) put_staged_hash(&command, sha256);
-  return write_eboot_command(rtc_, command);
-}
-
-bool BootControl::confirm() {
-  if (state_.phase != BootPhase::trial) return false;
-  return journal_.append(RecordType::confirm, 0, nullptr, 0, &state_);
-}
-
-bool BootControl::reject_trial() {
-  if (state_.phase != BootPhase::trial) return false;
-  return journal_.append(RecordType::reject, 0, nullptr, 0, &state_);
-}
-
-bool BootControl::provision(const uint8_t* image, uint32_t size) {
+bool BootLoader::provision(const uint8_t* image, uint32_t size) {
   if (size == 0 || round_up_4k(size) > layout_.boot_area_start() / 2) return false;
   BufferReader reader(image, size);
   ImageRules rules;

@@ -1,9 +1,10 @@
-// The boot path (eboot's role) and the application's view of it. At boot it resumes a swap cut
-// by a power loss, acts on an eboot COPY_RAW command by swapping the staged image in (not copying
+// The boot loader (eboot's role): the decisions made at boot, before any application runs. It
+// resumes a swap cut by a power loss, acts on an eboot COPY_RAW command by swapping the staged image in (not copying
 // over the old one), counts boots of an image on trial and rolls back one that is never
 // confirmed, and checks the primary against the journal before it runs. All state lives in the
 // flash journal; the RTC command only starts an update. docs/boot.md says what happens for each
-// kind of damage.
+// kind of damage. What the application asks of it is in core/boot/app_boot.h; the whole update
+// flow for a firmware author is in core/ota/ota.h.
 #pragma once
 #include <stdint.h>
 
@@ -45,29 +46,17 @@ struct BootReport {
   char detail[160] = {};  // why a command was rejected, or what was repaired
 };
 
-class BootControl {
+class BootLoader {
  public:
-  BootControl(Flash& flash, const FlashLayout& layout, RtcMemory& rtc, const BootOptions& options = BootOptions());
+  BootLoader(Flash& flash, const FlashLayout& layout, RtcMemory& rtc, const BootOptions& options = BootOptions());
 
-  // --- boot path ---
+  // Runs the boot path: decides which image runs and brings the flash there.
   BootReport boot();
-
-  // --- application side ---
-  const BootState& state() const { return state_; }
-  bool on_trial() const { return state_.phase == BootPhase::trial; }
-  // What this device accepts as the next image: its chip, its security floor, the space a swap
-  // against the running image leaves (core/image/acceptance.h).
-  ImageRules image_rules() const;
-  // Writes the eboot COPY_RAW command for an image staged at `address` (takes effect at reboot).
-  // With sha256 (of the `size` staged bytes as received), the boot path swaps in only those bytes.
-  bool stage(uint32_t address, uint32_t size, const uint8_t* sha256 = nullptr);
-  // Marks the running trial image good; anti-rollback floors rise to its security version.
-  bool confirm();
-  // Gives up on the running trial image: the next boot swaps the previous one back.
-  bool reject_trial();
   // Factory install: checks `image` by the acceptance rule, writes it to the primary slot and
   // starts a journal that records it.
   bool provision(const uint8_t* image, uint32_t size);
+  // The state boot() or provision() left in the journal.
+  const BootState& state() const { return state_; }
 
  private:
   bool load_journal(BootReport* report);
