@@ -21,6 +21,8 @@ class AppBoot {
   // then fails). Call once after the loader ran.
   bool load();
 
+  // True once load() read the journal; the Updater begins nothing before.
+  bool loaded() const { return loaded_; }
   const BootState& state() const { return state_; }
   bool on_trial() const { return loaded_ && state_.phase == BootPhase::trial; }
   // What this device accepts as the next image: its chip, its security floor, the space a swap

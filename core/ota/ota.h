@@ -33,7 +33,7 @@ class Ota {
   // --- one update ---
   // Reserves room for `size` bytes. Fails with: space (does not fit beside the running image),
   // size, trial_pending (the running image is on trial: mark it valid or roll back first),
-  // running_already, unknown_command.
+  // running_already, unknown_command, read (the boot journal could not be read at start()).
   bool begin(uint32_t size, UpdateCommand command = UpdateCommand::flash) { return updater_.begin(size, command); }
   // Optional, after begin(): the MD5 (32 hex digits) the bytes must have. Fails: bad_md5_string.
   bool set_md5(const char* hex) { return updater_.set_md5(hex); }

@@ -84,6 +84,7 @@ bool Updater::begin(uint32_t size, UpdateCommand command) {
   char detail[120];
   TextBuilder why(detail, sizeof(detail));
   if (size == 0) return fail(UpdateError::size, "size 0");
+  if (!boot_.loaded()) return fail(UpdateError::read, "the boot journal could not be read");
   uint32_t start = 0;
   if (command == UpdateCommand::flash) {
     if (boot_.on_trial())
