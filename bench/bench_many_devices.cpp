@@ -15,7 +15,7 @@
 
 #include "bench/run_quiet.h"
 #include "device/loopback_fleet.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/image_builder.h"
 
 namespace {
@@ -51,7 +51,7 @@ struct Run {
 Run push_to(int devices, const std::string& dir) {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
-  host::write_file_atomic(dir + "/next.bin", next);
+  files::write_file_atomic(dir + "/next.bin", next);
   Run run;
   run.devices = devices;
   run.rss_before = rss_mib();

@@ -19,7 +19,7 @@
 #include "bench/run_quiet.h"
 #include "core/crypto/rsa_public_key.h"
 #include "core/image/signature_check.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/image_builder.h"
 #include "host/rsa_key.h"
 #include "host/signer.h"
@@ -82,8 +82,8 @@ int main() {
   std::string key_path = (dir / "private.key").string(), pub_path = (dir / "public.key").string();
   auto key = otakit::host::RsaPrivateKey::generate(2048);
   std::string pub_pem = key.public_pem(), priv_pem = key.private_pem();
-  otakit::host::write_file_atomic(key_path, Bytes(priv_pem.begin(), priv_pem.end()));
-  otakit::host::write_file_atomic(pub_path, Bytes(pub_pem.begin(), pub_pem.end()));
+  otakit::files::write_file_atomic(key_path, Bytes(priv_pem.begin(), priv_pem.end()));
+  otakit::files::write_file_atomic(pub_path, Bytes(pub_pem.begin(), pub_pem.end()));
   auto device_key = std::make_unique<otakit::crypto::RsaPublicKey>();
   device_key->load(reinterpret_cast<const uint8_t*>(pub_pem.data()), pub_pem.size());
 
@@ -96,7 +96,7 @@ int main() {
     Bytes image = otakit::host::build_esp_image(spec);
     std::string image_path = (dir / fmt::format("image{}.bin", mib)).string();
     std::string sig_path = image_path + ".sig";
-    otakit::host::write_file_atomic(image_path, image);
+    otakit::files::write_file_atomic(image_path, image);
 
     Bytes sig;
     double sign_ours =
@@ -110,7 +110,7 @@ int main() {
     double sign_openssl = median_ms([&] {
       run_quiet({"openssl", "dgst", "-sha256", "-sign", key_path, "-out", sig_path, image_path});
     });
-    if (otakit::host::read_file(sig_path) != sig) {
+    if (otakit::files::read_file(sig_path) != sig) {
       fmt::print(stderr, "bench_sign: openssl and otakit signatures differ\n");
       return 1;
     }

@@ -22,13 +22,16 @@
 #include "device/device_lock.h"
 #include "device/device_runtime.h"
 #include "device/device_state.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
+#include "host/image_builder.h"
 
 namespace otakit::cli {
 namespace {
 
 struct DeviceOptions {
   device::RuntimeConfig runtime;
+  uint32_t factory_size = 65536;
+  std::string factory_version = "1.0.0";
   device::OtaServiceConfig ota;
   uint16_t ota_port = 0;
   bool no_confirm = false;
@@ -50,6 +53,14 @@ int run(DeviceOptions& o) {
     if (name == o.log_level) spdlog::set_level(level);
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
+  o.runtime.device.factory_image = [size = o.factory_size, version = o.factory_version](uint32_t chip_id) {
+    host::ImageSpec spec;
+    spec.total_size = size;
+    spec.version = version;
+    spec.project = "otakit-factory";
+    spec.seed = chip_id;
+    return host::build_esp_image(spec);
+  };
   if (o.ota_port != 0) {
     o.ota.port = o.ota_port;
     o.runtime.ota = o.ota;
@@ -121,7 +132,7 @@ int stage(DeviceOptions& o) {
   dev.boot();
   host::Bytes image;
   try {
-    image = host::read_file(o.stage_file);
+    image = files::read_file(o.stage_file);
   } catch (const std::runtime_error& e) {
     throw CommandFailure(kExitInputError, std::string("cannot read the image: ") + e.what());
   }
@@ -161,8 +172,9 @@ void add_device_command(CLI::App& app, RunState& state) {
                   "Boots of an unconfirmed image before it is rolled back")
       ->capture_default_str()
       ->check(CLI::Range(1, 255));
-  cmd->add_option("--factory-size", o->runtime.device.factory_size, "Size of the factory image of a new flash file");
-  cmd->add_option("--factory-version", o->runtime.device.factory_version, "Version string of the factory image")
+  cmd->add_option("--factory-size", o->factory_size, "Size of the factory image of a new flash file")
+      ->capture_default_str();
+  cmd->add_option("--factory-version", o->factory_version, "Version string of the factory image")
       ->capture_default_str();
   cmd->add_flag("--once", o->runtime.once, "Boot, print what runs, and exit");
   cmd->add_flag("--no-confirm", o->no_confirm, "Do not confirm a new image (it rolls back after --max-trial-boots)");

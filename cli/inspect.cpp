@@ -7,7 +7,7 @@
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/image_report.h"
 
 namespace otakit::cli {
@@ -21,7 +21,7 @@ struct InspectOptions {
 int run_inspect(const InspectOptions& o) {
   host::Bytes file;
   try {
-    file = host::read_file(o.file);
+    file = files::read_file(o.file);
   } catch (const std::exception& e) {
     throw CommandFailure(kExitInputError, e.what());
   }

@@ -7,7 +7,7 @@
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/rsa_key.h"
 
 namespace otakit::cli {
@@ -23,7 +23,7 @@ struct KeygenOptions {
 void write_key_file(const std::string& path, const std::string& pem, mode_t umask_bits) {
   mode_t old = ::umask(umask_bits);  // the file is created with these permissions from the start
   try {
-    host::write_file_atomic(path, reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    files::write_file_atomic(path, reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
   } catch (const std::exception& e) {
     ::umask(old);
     throw CommandFailure(kExitFailure, e.what());
@@ -35,7 +35,7 @@ int run_keygen(const KeygenOptions& o) {
   if (o.private_path == o.public_path)
     throw CommandFailure(kExitUsage, "--out-private and --out-public must be different files");
   for (const std::string& path : {o.private_path, o.public_path})
-    if (!o.force && host::file_exists(path))
+    if (!o.force && files::file_exists(path))
       throw CommandFailure(kExitUsage, path +
                                            " already exists; pass --force to replace it "
                                            "(images signed with the old key stop verifying)");

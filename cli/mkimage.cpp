@@ -9,7 +9,7 @@
 #include "cli/command_failure.h"
 #include "cli/commands.h"
 #include "core/image/esp_image.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/gzip.h"
 #include "host/image_builder.h"
 #include "host/image_report.h"
@@ -46,7 +46,7 @@ int run_mkimage(MkimageOptions& o) {
     throw CommandFailure(kExitUsage, e.what());
   }
   if (o.gzip) image = host::gzip_compress(image);
-  host::write_file_atomic(o.out, image);
+  files::write_file_atomic(o.out, image);
   fmt::print(stderr, "Wrote {}: {} bytes{}, version \"{}\", security version {}, md5 {}\n", o.out,
              image.size(),
              o.gzip ? fmt::format(" (gzip of {} bytes)", o.spec.total_size) : std::string(),

@@ -13,7 +13,7 @@
 #include "core/crypto/rsa_public_key.h"
 #include "core/crypto/signature_verifier.h"
 #include "core/image/signature_check.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/key_header.h"
 #include "host/rsa_key.h"
 #include "host/signer.h"
@@ -30,7 +30,7 @@ using Failure = CommandFailure;
 
 host::Bytes read_input(const std::string& path, const char* what) {
   try {
-    return host::read_file(path);
+    return files::read_file(path);
   } catch (const std::exception& e) {
     throw Failure(kExitInputError, std::string("cannot read the ") + what + ": " + e.what());
   }
@@ -49,7 +49,7 @@ int run_header(const SignOptions& o) {
   if (o.public_key.empty() || o.out.empty())
     throw Failure(kExitUsage, "--mode header needs --publickey KEY and --out HEADER");
   std::string text;
-  if (!host::file_exists(o.public_key)) {
+  if (!files::file_exists(o.public_key)) {
     text = host::make_unsigned_header();  // signing is simply off, as with signing.py
   } else {
     host::Bytes pem = read_input(o.public_key, "public key");
@@ -92,7 +92,7 @@ host::Bytes sign_one(const host::Bytes& image, const host::RsaPrivateKey& key,
 // stale legacy one because the second path was unwritable.
 void write_outputs(const SignOptions& o, const host::Bytes& current, const host::Bytes& legacy) {
   try {
-    host::FileBatch batch;
+    files::FileBatch batch;
     if (!o.out.empty()) batch.add(o.out, current);
     if (!o.legacy.empty()) batch.add(o.legacy, legacy);
     batch.commit();
@@ -108,7 +108,7 @@ int run_sign(const SignOptions& o) {
     throw Failure(kExitUsage,
                   "--mode sign needs --privatekey KEY, --bin IMAGE and --out SIGNED "
                   "(and/or --legacy LEGACY_SIGNED)");
-  if (!host::file_exists(o.private_key)) {
+  if (!files::file_exists(o.private_key)) {
     if (o.allow_missing_key) return kExitOk;  // signing.py's quiet skip, for build hooks
     throw Failure(
         kExitInputError,

@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/upload_output.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "net/endpoint.h"
 #include "net/espota_uploader.h"
 #include "net/mdns_discovery.h"
@@ -94,15 +94,15 @@ std::vector<net::EspotaTarget> collect_targets(const UploadFlags& f) {
 // espota.py uploads FILE.signed instead of FILE when it exists, and says so on stderr.
 std::string choose_file(const std::string& file) {
   std::string signed_file = file + ".signed";
-  if (!host::file_exists(signed_file)) return file;
+  if (!files::file_exists(signed_file)) return file;
   fmt::print(stderr, "Detected Signed Update. {} will be uploaded instead.\n", signed_file);
   return signed_file;
 }
 
 net::EspotaImage load_image(const std::string& path) {
-  host::Bytes bytes;
+  files::Bytes bytes;
   try {
-    bytes = host::read_file(path);
+    bytes = files::read_file(path);
   } catch (const std::exception& e) {
     throw CommandFailure(kExitInputError, std::string("cannot read the image: ") + e.what());
   }

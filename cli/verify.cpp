@@ -13,7 +13,7 @@
 #include "core/crypto/rsa_public_key.h"
 #include "core/image/acceptance.h"
 #include "core/image/signature_check.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/gzip.h"
 #include "host/image_report.h"
 
@@ -78,8 +78,8 @@ ImageAcceptance check_payload(const host::Bytes& file, uint32_t payload_size) {
 int run_verify(const VerifyOptions& o) {
   host::Bytes pem, file;
   try {
-    pem = host::read_file(o.public_key);
-    file = host::read_file(o.file);
+    pem = files::read_file(o.public_key);
+    file = files::read_file(o.file);
   } catch (const std::exception& e) {
     throw CommandFailure(kExitInputError, e.what());
   }

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "core/util/hex.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 
 namespace otakit::device {
 namespace {
@@ -52,13 +52,13 @@ nlohmann::json boot_state_json(VirtualDevice& device, const BootReport& report) 
 
 void write_state_file(const std::string& path, const nlohmann::json& state) {
   std::string text = state.dump(2) + "\n";
-  host::write_file_atomic(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  files::write_file_atomic(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 nlohmann::json read_state_file(const std::string& path) {
-  if (!host::file_exists(path))
+  if (!files::file_exists(path))
     throw std::runtime_error("no state file " + path + ": start the device once with `otakit device --flash ...`");
-  host::Bytes bytes = host::read_file(path);
+  files::Bytes bytes = files::read_file(path);
   auto j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded()) throw std::runtime_error("state file " + path + " is not valid JSON");
   return j;

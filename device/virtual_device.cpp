@@ -9,8 +9,7 @@
 #include "core/image/app_descriptor.h"
 #include "core/util/hex.h"
 #include "device/device_errors.h"
-#include "host/file_io.h"
-#include "host/image_builder.h"
+#include "files/file_io.h"
 
 namespace otakit::device {
 namespace {
@@ -47,9 +46,9 @@ posix::FileFlash open_flash(const std::string& path, uint32_t size) {
 }
 
 crypto::RsaPublicKey load_public_key(const std::string& path) {
-  host::Bytes pem;
+  std::vector<uint8_t> pem;
   try {
-    pem = host::read_file(path);
+    pem = files::read_file(path);
   } catch (const std::runtime_error& e) {
     throw DeviceInputError(std::string(e.what()) + ": pass the public key (PEM) the images are signed for");
   }
@@ -84,12 +83,8 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
   }
   created_ = flash_.created();
   if (created_) {
-    host::ImageSpec spec;
-    spec.total_size = config.factory_size != 0 ? config.factory_size : 65536;
-    spec.version = config.factory_version;
-    spec.project = "otakit-factory";
-    spec.seed = chip_id_;
-    host::Bytes image = host::build_esp_image(spec);
+    if (!config.factory_image) throw std::logic_error("a new flash file needs DeviceConfig::factory_image");
+    std::vector<uint8_t> image = config.factory_image(chip_id_);
     BootOptions options;
     BootLoader factory(flash_, layout_, rtc_, options);
     if (!factory.provision(image.data(), uint32_t(image.size())))
@@ -116,7 +111,7 @@ RunningImage VirtualDevice::running_image() {
   out.sha256 = hex(s.active.sha256, 32);
   out.security_version = s.active.security_version;
   crypto::Md5 md5;
-  host::Bytes head(std::min<uint32_t>(out.size, kAppDescriptorOffset + kAppDescriptorSize));
+  std::vector<uint8_t> head(std::min<uint32_t>(out.size, kAppDescriptorOffset + kAppDescriptorSize));
   std::vector<uint8_t> chunk(kSectorSize);
   for (uint32_t at = 0; at < out.size; at += kSectorSize) {
     uint32_t n = std::min<uint32_t>(kSectorSize, out.size - at);

@@ -2,9 +2,11 @@
 // over them (boot path and Updater). Everything it knows lives in those files, so it survives the
 // process; a reboot is device.boot() again.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/boot/loader.h"
 #include "core/crypto/signature_verifier.h"
@@ -24,8 +26,9 @@ struct DeviceConfig {
   uint32_t max_trial_boots = 3;
   std::string public_key_path;  // empty: the device accepts unsigned images
   bool legacy_signatures = false;
-  uint32_t factory_size = 0;    // 0: a default-sized factory image
-  std::string factory_version = "1.0.0";
+  // Makes the image a new flash file starts with, given the chip id (the tools build it:
+  // `otakit device` passes host::build_esp_image). Required when the flash file does not exist.
+  std::function<std::vector<uint8_t>(uint32_t chip_id)> factory_image;
 };
 
 // What runs after a boot, as `otakit device` prints it and the state file records it.

@@ -1,6 +1,8 @@
 // gzip (RFC 1952) with zlib, for `.bin.gz` images: eboot inflates them while copying.
 #pragma once
-#include "host/file_io.h"
+#include <cstddef>
+
+#include "host/bytes.h"
 
 namespace otakit::host {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "host/file_io.h"
+#include "host/bytes.h"
 
 namespace otakit::host {
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "files/file_io.h"
+
 namespace otakit::host {
 
 std::string make_signing_header(const Bytes& public_key_file) {
@@ -24,9 +26,9 @@ std::string make_signing_header(const Bytes& public_key_file) {
 std::string make_unsigned_header() { return "#define ARDUINO_SIGNING 0\n"; }
 
 bool write_text_if_changed(const std::string& path, const std::string& text) {
-  if (file_exists(path)) {
+  if (files::file_exists(path)) {
     try {
-      Bytes old = read_file(path);
+      Bytes old = files::read_file(path);
       if (std::string(old.begin(), old.end()) == text) return false;
     } catch (const std::runtime_error&) {
       // unreadable: fall through and replace it, as signing.py does
@@ -37,7 +39,7 @@ bool write_text_if_changed(const std::string& path, const std::string& text) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec)
     throw std::runtime_error("cannot create directory " + parent.string() + ": " + ec.message());
-  write_file_atomic(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  files::write_file_atomic(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
   return true;
 }
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "host/file_io.h"
+#include "host/bytes.h"
 
 namespace otakit::host {
 

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "files/file_io.h"
+
 namespace otakit::host {
 namespace {
 
@@ -64,7 +66,7 @@ RsaPrivateKey RsaPrivateKey::from_pem(const Bytes& pem, const std::string& sourc
 }
 
 RsaPrivateKey RsaPrivateKey::load(const std::string& path) {
-  return from_pem(read_file(path), path);
+  return from_pem(files::read_file(path), path);
 }
 
 RsaPrivateKey RsaPrivateKey::generate(unsigned bits) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "host/file_io.h"
+#include "host/bytes.h"
 
 struct evp_pkey_st;
 

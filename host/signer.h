@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "host/file_io.h"
+#include "host/bytes.h"
 #include "host/rsa_key.h"
 
 namespace otakit::host {

@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 # part: the parts its files may include (besides system and library headers)
 declare -A allowed=(
   [core]="core"
-  [platform]="core platform host"  # host: write_file_atomic, to move into a POSIX utility library
-  [host]="core host"
+  [files]="files"
+  [platform]="core platform files"
+  [host]="core files host"
   [net]="core net"
-  [device]="core platform net host device"
-  [cli]="core platform net host device cli"
+  [device]="core platform net files device"
+  [cli]="core platform net files host device cli"
 )
 status=0
 for part in "${!allowed[@]}"; do

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "host/file_io.h"
+#include "files/file_io.h"
 
 namespace otakit::posix {
 
@@ -24,7 +24,7 @@ bool RtcMemoryFile::read(uint32_t offset, void* out, uint32_t len) {
 bool RtcMemoryFile::write(uint32_t offset, const void* data, uint32_t len) {
   if (len == 0 || offset > kRtcUserMemorySize || len > kRtcUserMemorySize - offset) return false;
   std::memcpy(bytes_ + offset, data, len);
-  host::write_file_atomic(path_, bytes_, sizeof(bytes_));
+  files::write_file_atomic(path_, bytes_, sizeof(bytes_));
   return true;
 }
 

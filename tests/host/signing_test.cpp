@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/crypto/rsa_public_key.h"
-#include "host/file_io.h"
+#include "files/file_io.h"
 #include "host/key_header.h"
 #include "host/rsa_key.h"
 #include "host/signer.h"
@@ -91,13 +91,13 @@ TEST(KeyHeader, WritesOnlyWhenTheTextChanges) {
 TEST(FileBatch, WritesEveryFileOrNone) {
   test::TempDir dir;
   {
-    host::FileBatch batch;
+    files::FileBatch batch;
     batch.add(dir / "a.bin", Bytes{1, 2});
     EXPECT_THROW(batch.add(dir / "missing/b.bin", Bytes{3}), std::runtime_error);
   }  // dropped without commit
   EXPECT_EQ(test::run("ls -A " + test::quote(dir.path()), dir).out, ".stderr\n.stdout\n") << "no target, no temporary";
 
-  host::FileBatch batch;
+  files::FileBatch batch;
   batch.add(dir / "a.bin", Bytes{1, 2});
   batch.add(dir / "b.bin", Bytes{3});
   struct stat st {};

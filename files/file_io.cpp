@@ -1,4 +1,4 @@
-#include "host/file_io.h"
+#include "files/file_io.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <sys/stat.h>
 
-namespace otakit::host {
+namespace otakit::files {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path) {
@@ -100,4 +100,4 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-}  // namespace otakit::host
+}  // namespace otakit::files

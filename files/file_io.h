@@ -1,11 +1,12 @@
-// Whole-file reads and atomic writes for host tools (write to a temp file, fsync, rename), for
-// one file or for several that must appear together or not at all.
+// Whole-file reads and atomic writes on POSIX (write to a temp file, fsync, rename), for one
+// file or for several that must appear together or not at all. Used by the tools, the platform
+// stand-ins and the virtual device alike.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace otakit::host {
+namespace otakit::files {
 
 using Bytes = std::vector<uint8_t>;
 
@@ -42,4 +43,4 @@ class FileBatch {
   std::vector<Staged> staged_;
 };
 
-}  // namespace otakit::host
+}  // namespace otakit::files
