@@ -274,20 +274,20 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
     }
   }
 
-  static spdlog::level::level_enum log_level(espota::LogLevel level) {
+  static spdlog::level::level_enum log_level(proto::LogLevel level) {
     switch (level) {
-      case espota::LogLevel::trace: return spdlog::level::trace;
-      case espota::LogLevel::debug: return spdlog::level::debug;
-      case espota::LogLevel::info: return spdlog::level::info;
-      case espota::LogLevel::warn: return spdlog::level::warn;
-      case espota::LogLevel::error: return spdlog::level::err;
+      case proto::LogLevel::trace: return spdlog::level::trace;
+      case proto::LogLevel::debug: return spdlog::level::debug;
+      case proto::LogLevel::info: return spdlog::level::info;
+      case proto::LogLevel::warn: return spdlog::level::warn;
+      case proto::LogLevel::error: return spdlog::level::err;
     }
     return spdlog::level::info;
   }
 
   const char* command_name() const { return last_command_ == espota::Command::filesystem ? "filesystem" : "flash"; }
 
-  void connect(const espota::PeerAddress& target) {
+  void connect(const proto::PeerAddress& target) {
     auto weak = std::weak_ptr<Impl>(shared_from_this());
     EspotaConnection::Events events;
     events.connected = [weak](EspotaConnection* c, const error_code& error) {

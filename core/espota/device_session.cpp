@@ -1,6 +1,9 @@
 #include "core/espota/device_session.h"
 
+#include <string.h>
+
 #include "core/espota/replies.h"
+#include "core/proto/time.h"
 #include "core/util/text.h"
 
 namespace otakit::espota {
@@ -10,7 +13,7 @@ namespace {
 inline constexpr char kBusyReply[] = "ERR: ERROR[15]: Update already running\n";
 
 // The earlier of two deadlines on the wrapping millisecond clock.
-uint32_t earlier(uint32_t a, uint32_t b) { return time_reached(a, b) ? b : a; }
+uint32_t earlier(uint32_t a, uint32_t b) { return proto::time_reached(a, b) ? b : a; }
 
 }  // namespace
 
@@ -38,7 +41,7 @@ DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config), offe
 
 // ---- inputs ---------------------------------------------------------------------------------
 
-void DeviceSession::on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
   if (len > kMaxRequestDatagram) return drop(from, "datagram too long for espota");
   switch (state_) {
@@ -46,10 +49,10 @@ void DeviceSession::on_datagram(const PeerAddress& from, const uint8_t* data, si
       return handle_idle(from, data, len, now);
     case DeviceState::auth_delayed:
     case DeviceState::waiting_auth:
-      if (same_peer(from, peer_)) return handle_inviter(from, data, len, now);
+      if (proto::same_peer(from, peer_)) return handle_inviter(from, data, len, now);
       return handle_other_peer(from, data, len, now);
     default:
-      if (same_peer(from, peer_)) return handle_active_uploader(from, data, len);
+      if (proto::same_peer(from, peer_)) return handle_active_uploader(from, data, len);
       return handle_other_peer(from, data, len, now);
   }
 }
@@ -187,7 +190,7 @@ bool DeviceSession::next_deadline(uint32_t* at_ms) const {
 // ---- timers ---------------------------------------------------------------------------------
 
 void DeviceSession::advance(uint32_t now) {
-  if (!has_deadline_ || !time_reached(now, deadline_)) return;
+  if (!has_deadline_ || !proto::time_reached(now, deadline_)) return;
   has_deadline_ = false;
   switch (state_) {
     case DeviceState::auth_delayed:
@@ -225,11 +228,11 @@ void DeviceSession::check_receive_progress(uint32_t now) {
   char reason[160];
   TextBuilder text(reason, sizeof(reason));
   text.add("ERROR[6]: Stream Read Timeout: ");
-  if (time_reached(now, receive_started_at_ + config_.transfer_timeout_ms)) {
+  if (proto::time_reached(now, receive_started_at_ + config_.transfer_timeout_ms)) {
     text.add("the transfer took longer than ").add_u32(config_.transfer_timeout_ms).add(" ms");
-  } else if (time_reached(now, last_data_at_ + config_.receive_timeout_ms)) {
+  } else if (proto::time_reached(now, last_data_at_ + config_.receive_timeout_ms)) {
     text.add("no data for ").add_u32(config_.receive_timeout_ms).add(" ms");
-  } else if (config_.receive_min_bytes > 0 && time_reached(now, window_started_at_ + config_.receive_window_ms)) {
+  } else if (config_.receive_min_bytes > 0 && proto::time_reached(now, window_started_at_ + config_.receive_window_ms)) {
     uint32_t got = received_ - received_at_window_start_;
     uint32_t left = invitation_.size - received_at_window_start_;
     uint32_t needed = left < config_.receive_min_bytes ? left : config_.receive_min_bytes;
@@ -249,7 +252,7 @@ void DeviceSession::check_receive_progress(uint32_t now) {
 
 // ---- datagrams ------------------------------------------------------------------------------
 
-void DeviceSession::handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_idle(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::is_auth_reply) return drop(from, "auth reply without an invitation");
@@ -259,7 +262,7 @@ void DeviceSession::handle_idle(const PeerAddress& from, const uint8_t* data, si
 }
 
 // The inviting host (same IP and UDP port) while the device waits to challenge it or for its reply.
-void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_inviter(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::ok) {
@@ -272,7 +275,7 @@ void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data,
   check_auth_reply(from, data, len, now);
 }
 
-void DeviceSession::check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::check_auth_reply(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   AuthReply reply;
   AuthReplyError error = parse_auth_reply(data, len, &reply);
   if (error != AuthReplyError::ok) return drop(from, describe(error));
@@ -297,7 +300,7 @@ void DeviceSession::reject_password(uint32_t now) {
 }
 
 // Same host while an update runs: npm esp-ota re-sends invitations and auth replies.
-void DeviceSession::handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len) {
+void DeviceSession::handle_active_uploader(const proto::PeerAddress& from, const uint8_t* data, size_t len) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::ok && invitation == invitation_)
@@ -310,7 +313,7 @@ void DeviceSession::handle_active_uploader(const PeerAddress& from, const uint8_
   drop(from, describe(error));
 }
 
-void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_other_peer(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::is_auth_reply) return drop(from, "auth reply from a host that did not invite");
@@ -323,16 +326,16 @@ void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* da
 // uploader if it is serving a wrong-password penalty, comes from a host that failed before, or
 // has held its challenge past the grace. A newcomer under penalty itself never takes over, so
 // guessing from several addresses cannot push a clean host out.
-bool DeviceSession::may_take_over(const PeerAddress& from, uint32_t now) const {
+bool DeviceSession::may_take_over(const proto::PeerAddress& from, uint32_t now) const {
   if (state_ != DeviceState::auth_delayed && state_ != DeviceState::waiting_auth) return false;
   if (offenders_.penalty_left(from, now) > 0) return false;
   if (state_ == DeviceState::auth_delayed) return true;
-  return offenders_.failures(peer_, now) > 0 || time_reached(now, challenged_at_ + config_.auth_grace_ms);
+  return offenders_.failures(peer_, now) > 0 || proto::time_reached(now, challenged_at_ + config_.auth_grace_ms);
 }
 
-void DeviceSession::take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+void DeviceSession::take_over(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) {
   bool held_too_long =
-      state_ == DeviceState::waiting_auth && time_reached(now, challenged_at_ + config_.auth_grace_ms);
+      state_ == DeviceState::waiting_auth && proto::time_reached(now, challenged_at_ + config_.auth_grace_ms);
   if (held_too_long) offenders_.record_failure(peer_, now);
   emit_bytes(DeviceAction::send_udp, peer_, kBusyReply, sizeof(kBusyReply) - 1);
   TextBuilder text(message_, sizeof(message_));
@@ -343,18 +346,18 @@ void DeviceSession::take_over(const PeerAddress& from, const Invitation& invitat
   start_session(from, invitation, now);
 }
 
-void DeviceSession::answer_busy(const PeerAddress& to, uint32_t now) {
-  if (has_busy_reply_ && !time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
+void DeviceSession::answer_busy(const proto::PeerAddress& to, uint32_t now) {
+  if (has_busy_reply_ && !proto::time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
     return drop(to, "busy with another uploader (answer rate-limited)");
   has_busy_reply_ = true;
   busy_reply_at_ = now;
   emit_bytes(DeviceAction::send_udp, to, kBusyReply, sizeof(kBusyReply) - 1);
-  log(LogLevel::debug, to, "answered busy: another uploader holds the device");
+  log(proto::LogLevel::debug, to, "answered busy: another uploader holds the device");
 }
 
 // ---- session steps --------------------------------------------------------------------------
 
-void DeviceSession::start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+void DeviceSession::start_session(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) {
   peer_ = from;
   invitation_ = invitation;
   received_ = 0;
@@ -371,7 +374,7 @@ void DeviceSession::start_session(const PeerAddress& from, const Invitation& inv
       .add(" ms: this host failed to log in ")
       .add_u32(offenders_.failures(from, now))
       .add(" time(s) lately");
-  log(LogLevel::info, from, log_text_);
+  log(proto::LogLevel::info, from, log_text_);
 }
 
 // Same uploader, new request: a fresh nonce, but its grace and auth deadline run on, so changing
@@ -473,14 +476,14 @@ void DeviceSession::finish(bool success, OtaError kind, const char* message, uin
   pending_write_ = 0;
 }
 
-bool DeviceSession::is_repeat_of_finished(const PeerAddress& from, const Invitation& invitation, uint32_t now) const {
-  return has_finished_ && same_peer(from, finished_peer_) && invitation == finished_invitation_ &&
-         !time_reached(now, finished_at_ + config_.repeat_window_ms);
+bool DeviceSession::is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const {
+  return has_finished_ && proto::same_peer(from, finished_peer_) && invitation == finished_invitation_ &&
+         !proto::time_reached(now, finished_at_ + config_.repeat_window_ms);
 }
 
 // ---- events ---------------------------------------------------------------------------------
 
-void DeviceSession::drop(const PeerAddress& from, const char* why) {
+void DeviceSession::drop(const proto::PeerAddress& from, const char* why) {
   ++dropped_;
   DeviceEvent event;
   event.action = DeviceAction::dropped;
@@ -489,7 +492,7 @@ void DeviceSession::drop(const PeerAddress& from, const char* why) {
   events_.push(event);
 }
 
-void DeviceSession::log(LogLevel level, const PeerAddress& about, const char* text) {
+void DeviceSession::log(proto::LogLevel level, const proto::PeerAddress& about, const char* text) {
   DeviceEvent event;
   event.action = DeviceAction::log;
   event.level = level;
@@ -506,7 +509,7 @@ void DeviceSession::emit(DeviceAction action) {
   events_.push(event);
 }
 
-void DeviceSession::emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len) {
+void DeviceSession::emit_bytes(DeviceAction action, const proto::PeerAddress& to, const void* data, size_t len) {
   DeviceEvent event;
   event.action = action;
   event.peer = to;

@@ -11,6 +11,10 @@
 #include "core/espota/auth_offenders.h"
 #include "core/espota/invitation.h"
 #include "core/espota/protocol.h"
+#include "core/proto/event_queue.h"
+#include "core/proto/log_level.h"
+#include "core/proto/peer_address.h"
+#include "core/proto/random_source.h"
 
 namespace otakit::espota {
 
@@ -18,7 +22,7 @@ struct DeviceConfig {
   // md5hex of the password (lowercase; see password_hash / normalize_password_hash); nullptr or
   // empty = no password.
   const char* password_hash = nullptr;
-  RandomSource random;                   // for the nonces; required when a password is set
+  proto::RandomSource random;            // for the nonces; required when a password is set
   uint32_t auth_timeout_ms = 10000;      // the original waits forever
   uint32_t auth_grace_ms = 1000;         // a clean host keeps its challenge this long against
                                          //   another uploader (espota.py answers in one round trip)
@@ -67,7 +71,7 @@ enum class DeviceAction : uint8_t {
 
 struct DeviceEvent {
   DeviceAction action = DeviceAction::dropped;
-  PeerAddress peer;               // send_udp destination, connect_tcp target, source of a drop
+  proto::PeerAddress peer;        // send_udp destination, connect_tcp target, source of a drop
   const uint8_t* data = nullptr;  // valid until the next call into the session
   size_t len = 0;
   Command command = Command::flash;
@@ -76,7 +80,7 @@ struct DeviceEvent {
   const char* md5 = nullptr;
   bool success = false;
   OtaError error = OtaError::auth;
-  LogLevel level = LogLevel::debug;  // log
+  proto::LogLevel level = proto::LogLevel::debug;  // log
   const char* text = nullptr;
 };
 
@@ -86,7 +90,7 @@ class DeviceSession {
 
   // Inputs. Each may queue events; drain poll() after every call (payload pointers stay valid
   // until the next call into the session, so copy what must outlive it).
-  void on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
+  void on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
   void on_update_begun(bool ok, const char* error_message, uint32_t now_ms);
   void on_tcp_connected(uint32_t now_ms);
   void on_tcp_connect_failed(uint32_t now_ms);
@@ -104,7 +108,7 @@ class DeviceSession {
   bool has_password() const { return has_password_; }
   uint32_t received() const { return received_; }
   // Failed logins of this host (by IP) that still count towards its penalty.
-  uint32_t auth_failures(const PeerAddress& host, uint32_t now_ms) const { return offenders_.failures(host, now_ms); }
+  uint32_t auth_failures(const proto::PeerAddress& host, uint32_t now_ms) const { return offenders_.failures(host, now_ms); }
   uint32_t dropped_datagrams() const { return dropped_; }
   bool queue_overflowed() const { return events_.overflowed(); }
 
@@ -112,16 +116,16 @@ class DeviceSession {
   void advance(uint32_t now);
   void on_auth_timeout(uint32_t now);
   void check_receive_progress(uint32_t now);
-  void handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  void handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  void handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len);
-  void handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  bool may_take_over(const PeerAddress& from, uint32_t now) const;
-  void take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now);
-  void answer_busy(const PeerAddress& to, uint32_t now);
-  void check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_idle(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_inviter(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_active_uploader(const proto::PeerAddress& from, const uint8_t* data, size_t len);
+  void handle_other_peer(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  bool may_take_over(const proto::PeerAddress& from, uint32_t now) const;
+  void take_over(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void answer_busy(const proto::PeerAddress& to, uint32_t now);
+  void check_auth_reply(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
   void reject_password(uint32_t now);
-  void start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void start_session(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now);
   void change_invitation(const Invitation& invitation);
   void send_challenge(uint32_t now);
   bool new_nonce();
@@ -132,22 +136,22 @@ class DeviceSession {
   void fail_transfer(OtaError kind, const char* message, uint32_t now);
   void send_result(uint32_t now);
   void finish(bool success, OtaError kind, const char* message, uint32_t now);
-  void drop(const PeerAddress& from, const char* why);
-  void log(LogLevel level, const PeerAddress& about, const char* text);
+  void drop(const proto::PeerAddress& from, const char* why);
+  void log(proto::LogLevel level, const proto::PeerAddress& about, const char* text);
   void emit(DeviceAction action);
-  void emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len);
+  void emit_bytes(DeviceAction action, const proto::PeerAddress& to, const void* data, size_t len);
   void set_deadline(uint32_t at) {
     deadline_ = at;
     has_deadline_ = true;
   }
-  bool is_repeat_of_finished(const PeerAddress& from, const Invitation& invitation, uint32_t now) const;
+  bool is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const;
 
   DeviceConfig config_;
   Hex32 password_hash_;
   bool has_password_ = false;
 
   DeviceState state_ = DeviceState::idle;
-  PeerAddress peer_;
+  proto::PeerAddress peer_;
   Invitation invitation_;
   Hex32 nonce_;
   uint32_t deadline_ = 0;
@@ -167,7 +171,7 @@ class DeviceSession {
   uint32_t received_at_window_start_ = 0;
 
   bool has_finished_ = false;
-  PeerAddress finished_peer_;
+  proto::PeerAddress finished_peer_;
   Invitation finished_invitation_;
   uint32_t finished_at_ = 0;
 
@@ -180,7 +184,7 @@ class DeviceSession {
   char result_out_[200] = {};
   char message_[200] = {};
   char log_text_[120] = {};
-  EventQueue<DeviceEvent, 16> events_;
+  proto::EventQueue<DeviceEvent, 16> events_;
 };
 
 }  // namespace otakit::espota

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/espota/device_session.h"
+#include "core/proto/time.h"
 
 namespace otakit::espota {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 const char kInvitation[] = "0 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n";
 const char kBusy[] = "ERR: ERROR[15]: Update already running\n";
 
-PeerAddress peer(uint8_t last, uint16_t port) {
-  PeerAddress p;
+proto::PeerAddress peer(uint8_t last, uint16_t port) {
+  proto::PeerAddress p;
   p.ip[0] = 10;
   p.ip[3] = last;
   p.ip_length = 4;
@@ -39,7 +40,7 @@ struct CountingRandom {
 struct Recorded {
   DeviceAction action;
   std::string bytes;
-  PeerAddress peer;
+  proto::PeerAddress peer;
   bool success;
   OtaError error;
   std::string text;
@@ -65,7 +66,7 @@ class DeviceHarness {
   CountingRandom& random() { return random_; }
   std::vector<Recorded>& events() { return events_; }
 
-  void datagram(const PeerAddress& from, const std::string& text, uint32_t now) {
+  void datagram(const proto::PeerAddress& from, const std::string& text, uint32_t now) {
     session_->on_datagram(from, reinterpret_cast<const uint8_t*>(text.data()), text.size(), now);
     drain(now);
   }
@@ -93,10 +94,10 @@ class DeviceHarness {
   uint32_t write_limit = UINT32_MAX;  // total bytes the "flash" takes before failing
   std::string written;
 
-  std::vector<std::string> udp_sent(const PeerAddress* to = nullptr) const {
+  std::vector<std::string> udp_sent(const proto::PeerAddress* to = nullptr) const {
     std::vector<std::string> out;
     for (const auto& e : events_)
-      if (e.action == DeviceAction::send_udp && (!to || same_peer(*to, e.peer))) out.push_back(e.bytes);
+      if (e.action == DeviceAction::send_udp && (!to || proto::same_peer(*to, e.peer))) out.push_back(e.bytes);
     return out;
   }
   std::vector<std::string> tcp_sent() const {
@@ -116,16 +117,16 @@ class DeviceHarness {
     return nullptr;
   }
   // Invitation, auth if needed, begin OK, connect: ready to receive.
-  void start_transfer(const PeerAddress& from, uint32_t now, const char* password = nullptr) {
+  void start_transfer(const proto::PeerAddress& from, uint32_t now, const char* password = nullptr) {
     datagram(from, kInvitation, now);
     if (password) answer_challenge(from, password, now);
     connected(now);
     ASSERT_EQ(session_->state(), DeviceState::receiving);
   }
-  void answer_challenge(const PeerAddress& from, const char* password, uint32_t now) {
+  void answer_challenge(const proto::PeerAddress& from, const char* password, uint32_t now) {
     answer(from, udp_sent(&from).back(), password, now);
   }
-  void answer(const PeerAddress& from, const std::string& challenge, const char* password, uint32_t now) {
+  void answer(const proto::PeerAddress& from, const std::string& challenge, const char* password, uint32_t now) {
     ASSERT_EQ(challenge.rfind("AUTH ", 0), 0u);
     Hex32 nonce, cnonce;
     memcpy(nonce.text, challenge.data() + 5, 32);
@@ -173,8 +174,8 @@ class DeviceHarness {
   std::vector<Recorded> events_;
 };
 
-const PeerAddress kHost = peer(2, 50000);
-const PeerAddress kOther = peer(3, 50001);
+const proto::PeerAddress kHost = peer(2, 50000);
+const proto::PeerAddress kOther = peer(3, 50001);
 
 TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   DeviceHarness h;
@@ -182,7 +183,7 @@ TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"OK"});
   const Recorded* connect = h.last(DeviceAction::connect_tcp);
   ASSERT_NE(connect, nullptr);
-  EXPECT_TRUE(same_host(connect->peer, kHost));
+  EXPECT_TRUE(proto::same_host(connect->peer, kHost));
   EXPECT_EQ(connect->peer.port, 48266) << "connects to the port named in the invitation";
   h.data(1460, 10);
   h.data(2636, 20);
@@ -213,7 +214,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
   uint32_t now = 5;
   uint32_t expected_delay[] = {1000, 2000, 4000, 8000, 8000};
   for (int attempt = 0; attempt < 5; ++attempt) {
-    PeerAddress from = peer(2, static_cast<uint16_t>(50010 + attempt));
+    proto::PeerAddress from = peer(2, static_cast<uint16_t>(50010 + attempt));
     size_t before = h.udp_sent(&from).size();
     h.datagram(from, kInvitation, now + 1);
     EXPECT_EQ(h.session().state(), DeviceState::auth_delayed);
@@ -227,7 +228,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
     EXPECT_EQ(h.udp_sent(&from).back(), "Authentication Failed");
   }
   // The right password after the penalty works and clears the count.
-  PeerAddress from = peer(2, 50100);
+  proto::PeerAddress from = peer(2, 50100);
   h.datagram(from, kInvitation, now + 8000);
   h.answer_challenge(from, "admin", now + 8000);
   EXPECT_EQ(h.udp_sent(&from).back(), "OK");
@@ -238,7 +239,7 @@ TEST(EspotaDevice, PenaltyIsForgottenAfterAQuietMinute) {
   DeviceHarness h("admin");
   h.datagram(kHost, kInvitation, 0);
   h.answer_challenge(kHost, "wrong", 0);
-  PeerAddress later = peer(2, 50002);
+  proto::PeerAddress later = peer(2, 50002);
   h.datagram(later, kInvitation, 60000);
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
 }
@@ -261,8 +262,8 @@ TEST(EspotaDevice, OnlyTheInvitingHostMayAnswerTheChallenge) {
   h.datagram(kHost, kInvitation, 0);
   std::string challenge = h.udp_sent().back();
   // Same IP, other port, and another IP: both ignored, even with the right response.
-  PeerAddress same_ip_other_port = peer(2, 50999);
-  for (const PeerAddress& intruder : {same_ip_other_port, kOther}) {
+  proto::PeerAddress same_ip_other_port = peer(2, 50999);
+  for (const proto::PeerAddress& intruder : {same_ip_other_port, kOther}) {
     size_t sent = h.udp_sent().size();
     Hex32 nonce, cnonce;
     memcpy(nonce.text, challenge.data() + 5, 32);
@@ -315,9 +316,9 @@ TEST(EspotaDevice, SecondUploaderWhileWaitingForAuthIsBusyAndRateLimited) {
   h.datagram(peer(4, 1), kInvitation, 50);  // within 100 ms: suppressed
   h.datagram(peer(5, 1), kInvitation, 101);
   EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{kBusy});
-  PeerAddress fourth = peer(4, 1);
+  proto::PeerAddress fourth = peer(4, 1);
   EXPECT_TRUE(h.udp_sent(&fourth).empty());
-  PeerAddress fifth = peer(5, 1);
+  proto::PeerAddress fifth = peer(5, 1);
   EXPECT_EQ(h.udp_sent(&fifth), std::vector<std::string>{kBusy});
   h.answer_challenge(kHost, "admin", 200);
   EXPECT_EQ(h.udp_sent(&kHost).back(), "OK") << "the first uploader is unaffected";
@@ -502,7 +503,7 @@ class ScriptedUploader {
   uint32_t successes = 0;
 
   void step(DeviceHarness& h, uint32_t now) {
-    if (!running && (runs_left == 0 || !time_reached(now, resume_at))) return;
+    if (!running && (runs_left == 0 || !proto::time_reached(now, resume_at))) return;
     if (!running) start(h, now);
     for (auto sent = h.udp_sent(&from); seen < sent.size(); sent = h.udp_sent(&from)) {
       std::string reply = sent[seen++];
@@ -520,12 +521,12 @@ class ScriptedUploader {
       if (done->success) runs_left = 0;
       return end_run(now);
     }
-    if (time_reached(now, started + 10000)) end_run(now);
+    if (proto::time_reached(now, started + 10000)) end_run(now);
   }
 
  private:
   uint16_t next_port = 40000;
-  PeerAddress from;
+  proto::PeerAddress from;
   size_t seen = 0;
   bool running = false;
   uint32_t started = 0;
@@ -546,7 +547,7 @@ class ScriptedUploader {
   }
   const Recorded* finished_for_this_run(DeviceHarness& h) const {
     const Recorded* done = h.last(DeviceAction::finished);
-    return done && same_peer(done->peer, from) ? done : nullptr;
+    return done && proto::same_peer(done->peer, from) ? done : nullptr;
   }
 };
 
@@ -574,12 +575,12 @@ TEST(EspotaDeviceFairness, OwnerUploadsWhileAnotherHostLoopsWrongPasswords) {
 TEST(EspotaDeviceFairness, WrongPasswordsFromOneHostDoNotDelayAnother) {
   DeviceHarness h("secret");
   for (uint16_t i = 0; i < 3; ++i) {
-    PeerAddress guesser = peer(9, uint16_t(40000 + i));
+    proto::PeerAddress guesser = peer(9, uint16_t(40000 + i));
     h.datagram(guesser, kInvitation, i * 20000);
     h.tick(i * 20000 + 8000);  // its penalty passes
     h.answer_challenge(guesser, "guess", i * 20000 + 8000);
   }
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 40010);
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
   h.answer_challenge(owner, "secret", 40011);
@@ -588,13 +589,13 @@ TEST(EspotaDeviceFairness, WrongPasswordsFromOneHostDoNotDelayAnother) {
 
 TEST(EspotaDeviceFairness, AHostServingAPenaltyYieldsToAnother) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);
-  PeerAddress again = peer(9, 40001);
+  proto::PeerAddress again = peer(9, 40001);
   h.datagram(again, kInvitation, 100);
   ASSERT_EQ(h.session().state(), DeviceState::auth_delayed);
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 200);
   ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
   EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u) << "the owner is challenged, not told busy";
@@ -605,12 +606,12 @@ TEST(EspotaDeviceFairness, AHostServingAPenaltyYieldsToAnother) {
 
 TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
   DeviceHarness h("secret");
-  PeerAddress holder = peer(9, 40000);
+  proto::PeerAddress holder = peer(9, 40000);
   h.datagram(holder, kInvitation, 0);  // challenged, never answers
-  PeerAddress early = peer(2, 50000);
+  proto::PeerAddress early = peer(2, 50000);
   h.datagram(early, kInvitation, 500);
   EXPECT_EQ(h.udp_sent(&early), std::vector<std::string>{kBusy}) << "a fresh challenge is the holder's for 1 s";
-  PeerAddress owner = peer(2, 50001);
+  proto::PeerAddress owner = peer(2, 50001);
   h.datagram(owner, kInvitation, 1500);
   ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
   EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u);
@@ -625,10 +626,10 @@ TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
 
 TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
   DeviceHarness h("secret");
-  PeerAddress holder = peer(9, 40000);
+  proto::PeerAddress holder = peer(9, 40000);
   h.datagram(holder, kInvitation, 0);
   h.datagram(holder, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 900);
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 1100);
   EXPECT_EQ(h.udp_sent(&owner).at(0).rfind("AUTH ", 0), 0u) << "the grace counts from the first invitation";
 
@@ -642,12 +643,12 @@ TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
 
 TEST(EspotaDeviceFairness, AGuesserCannotTakeTheDeviceFromAnotherHost) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);  // penalised for 1 s
-  PeerAddress slow = peer(3, 41000);
+  proto::PeerAddress slow = peer(3, 41000);
   h.datagram(slow, kInvitation, 10);  // a clean host that lets its challenge sit
-  PeerAddress guesser_again = peer(9, 40001);
+  proto::PeerAddress guesser_again = peer(9, 40001);
   h.datagram(guesser_again, kInvitation, 600);
   EXPECT_EQ(h.udp_sent(&guesser_again), std::vector<std::string>{kBusy}) << "a penalised host never takes over";
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth);
@@ -702,7 +703,7 @@ TEST(EspotaDeviceFairness, FailedLoginsAreCountedPerHostInABoundedTable) {
   DeviceHarness h("secret");
   // Nine hosts fail once each, a second apart; the table keeps the eight most recent.
   for (uint8_t host = 1; host <= 9; ++host) {
-    PeerAddress from = peer(uint8_t(100 + host), 40000);
+    proto::PeerAddress from = peer(uint8_t(100 + host), 40000);
     h.datagram(from, kInvitation, host * 1000u);
     h.answer_challenge(from, "guess", host * 1000u);
   }
@@ -714,34 +715,34 @@ TEST(EspotaDeviceFairness, FailedLoginsAreCountedPerHostInABoundedTable) {
 
 TEST(EspotaDeviceFairness, FailedLoginsAndTakeOversNameTheHost) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);
   const Recorded* failed = h.last(DeviceAction::finished);
   ASSERT_NE(failed, nullptr);
-  EXPECT_TRUE(same_peer(failed->peer, guesser));
+  EXPECT_TRUE(proto::same_peer(failed->peer, guesser));
   EXPECT_EQ(failed->text,
             "wrong password (Authentication Failed); failure 1 from this host, its next challenge waits 1000 ms");
 
-  PeerAddress again = peer(9, 40001);
+  proto::PeerAddress again = peer(9, 40001);
   h.datagram(again, kInvitation, 10);
   const Recorded* delayed = h.last(DeviceAction::log);
   ASSERT_NE(delayed, nullptr);
-  EXPECT_TRUE(same_peer(delayed->peer, again));
+  EXPECT_TRUE(proto::same_peer(delayed->peer, again));
   EXPECT_EQ(delayed->text, "challenge delayed 991 ms: this host failed to log in 1 time(s) lately");
 
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 20);
   const Recorded* taken = h.last(DeviceAction::finished);
   ASSERT_NE(taken, nullptr);
-  EXPECT_TRUE(same_peer(taken->peer, again));
+  EXPECT_TRUE(proto::same_peer(taken->peer, again));
   EXPECT_EQ(taken->text, "another uploader took the device after this one held it 10 ms without logging in");
 
-  PeerAddress other = peer(3, 41000);
+  proto::PeerAddress other = peer(3, 41000);
   h.datagram(other, kInvitation, 30);
   const Recorded* busy = h.last(DeviceAction::log);
   ASSERT_NE(busy, nullptr);
-  EXPECT_TRUE(same_peer(busy->peer, other));
+  EXPECT_TRUE(proto::same_peer(busy->peer, other));
   EXPECT_EQ(busy->text, "answered busy: another uploader holds the device");
 }
 

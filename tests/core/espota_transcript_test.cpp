@@ -50,8 +50,8 @@ const Scenario kScenarios[] = {
 
 const uint8_t kLoopback[4] = {127, 0, 0, 1};
 
-PeerAddress loopback(uint16_t port) {
-  PeerAddress address;
+proto::PeerAddress loopback(uint16_t port) {
+  proto::PeerAddress address;
   memcpy(address.ip, kLoopback, 4);
   address.ip_length = 4;
   address.port = port;

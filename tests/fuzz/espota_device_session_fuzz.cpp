@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t scratch[256];
   for (int step = 0; step < 400 && !in.done(); ++step) {
     uint8_t op = in.byte();
-    PeerAddress from;
+    otakit::proto::PeerAddress from;
     from.ip_length = 4;
     from.ip[3] = op & 3;
     from.port = 1000 + (op & 3);
