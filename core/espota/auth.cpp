@@ -77,19 +77,17 @@ bool parse_auth_challenge(const uint8_t* data, size_t len, Hex32* nonce) {
 
 namespace {
 
-Hex32 md5_hex(const void* data, size_t len) {
-  crypto::Md5 md5;
-  md5.update(data, len);
-  uint8_t digest[crypto::kMd5Size];
-  md5.finish(digest);
+static_assert(sizeof(Hex32::text) == crypto::kMd5HexSize, "a Hex32 holds an MD5 in hex");
+
+Hex32 md5_hex32(const void* data, size_t len) {
   Hex32 out;
-  to_hex(digest, sizeof(digest), out.text);
+  crypto::md5_hex(data, len, out.text);
   return out;
 }
 
 }  // namespace
 
-Hex32 password_hash(const char* password, size_t len) { return md5_hex(password, len); }
+Hex32 password_hash(const char* password, size_t len) { return md5_hex32(password, len); }
 
 bool normalize_password_hash(const char* hash, size_t len, Hex32* out) {
   if (len != kMd5HexLength || !is_hex(hash, len)) return false;
@@ -114,7 +112,7 @@ Hex32 auth_response(const Hex32& password_hash_hex, const Hex32& nonce, const He
   memcpy(text + kMd5HexLength + 1, nonce.text, kMd5HexLength);
   text[2 * kMd5HexLength + 1] = ':';
   memcpy(text + 2 * kMd5HexLength + 2, cnonce.text, kMd5HexLength);
-  return md5_hex(text, sizeof(text));
+  return md5_hex32(text, sizeof(text));
 }
 
 bool auth_response_matches(const Hex32& expected, const Hex32& received) {

@@ -125,7 +125,7 @@ class Updater {
   uint32_t buffered_ = 0;
   bool md5_expected_set_ = false;
   char md5_expected_[33] = {};
-  char md5_hex_[33] = {};
+  char md5_hex_[crypto::kMd5HexSize] = {};
   char message_[160] = {};
   crypto::Md5 md5_;
   crypto::Sha256 sha256_;  // of the bytes as received: the boot path swaps in only these bytes

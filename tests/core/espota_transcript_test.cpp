@@ -336,12 +336,8 @@ TEST(EspotaTranscriptLoader, RebuildsTheImageBytesAndKeepsExactText) {
   ASSERT_EQ(t.messages.size(), 9u);
   std::string image;
   for (const auto& m : t.from_uploader(false)) image += m.bytes;
-  crypto::Md5 md5;
-  md5.update(image.data(), image.size());
-  uint8_t digest[16];
-  md5.finish(digest);
-  char hex[33];
-  to_hex(digest, 16, hex);
+  char hex[crypto::kMd5HexSize];
+  crypto::md5_hex(image.data(), image.size(), hex);
   EXPECT_STREQ(hex, "da01546d8044c9e517147aa7a6e6b8f5") << "segments rebuilt from vectors/signing/fw_4096.bin";
   EXPECT_EQ(t.messages[0].bytes, "0 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n");
   EXPECT_EQ(t.messages.back().bytes, "OK");
