@@ -15,6 +15,10 @@ inline constexpr char kBusyReply[] = "ERR: ERROR[15]: Update already running\n";
 // The earlier of two deadlines on the wrapping millisecond clock.
 uint32_t earlier(uint32_t a, uint32_t b) { return proto::time_reached(a, b) ? b : a; }
 
+static_assert(static_cast<uint16_t>(Command::flash) == static_cast<uint8_t>(UpdateCommand::flash) &&
+                  static_cast<uint16_t>(Command::filesystem) == static_cast<uint8_t>(UpdateCommand::filesystem),
+              "an invitation's command is the Updater's");
+
 }  // namespace
 
 const char* describe(OtaError error) {
@@ -28,7 +32,8 @@ const char* describe(OtaError error) {
   return "unknown";
 }
 
-DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config), offenders_(config.auth_penalty) {
+DeviceSession::DeviceSession(const DeviceConfig& config, UpdateSink& sink)
+    : config_(config), sink_(sink), offenders_(config.auth_penalty) {
   if (config.password_hash != nullptr && config.password_hash[0] != '\0') {
     has_password_ = normalize_password_hash(config.password_hash, strlen(config.password_hash), &password_hash_);
     // A malformed hash must not silently disable authentication: nothing can match it.
@@ -57,30 +62,6 @@ void DeviceSession::on_datagram(const proto::PeerAddress& from, const uint8_t* d
   }
 }
 
-void DeviceSession::on_update_begun(bool ok, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::beginning) return;
-  if (!ok) {
-    size_t n = format_error_reply(error_message ? error_message : "ERROR[0]: begin failed", udp_out_, sizeof(udp_out_));
-    emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
-    return finish(false, OtaError::begin, error_message, now);
-  }
-  emit_bytes(DeviceAction::send_udp, peer_, kReplyOk, sizeof(kReplyOk) - 1);
-  emit(DeviceAction::started);
-  DeviceEvent progress;
-  progress.action = DeviceAction::progress;
-  progress.done = 0;
-  progress.size = invitation_.size;
-  events_.push(progress);
-  DeviceEvent connect;
-  connect.action = DeviceAction::connect_tcp;
-  connect.peer = peer_;
-  connect.peer.port = invitation_.port;
-  events_.push(connect);
-  received_ = 0;
-  state_ = DeviceState::connecting;
-  set_deadline(now + config_.connect_timeout_ms);
-}
-
 void DeviceSession::on_tcp_connected(uint32_t now) {
   if (state_ != DeviceState::connecting) return;
   start_receiving(now);
@@ -88,7 +69,7 @@ void DeviceSession::on_tcp_connected(uint32_t now) {
 
 void DeviceSession::on_tcp_connect_failed(uint32_t now) {
   if (state_ != DeviceState::connecting) return;
-  emit(DeviceAction::abort_update);
+  sink_.abort();
   emit(DeviceAction::close_tcp);
   TextBuilder text(message_, sizeof(message_));
   text.add("could not connect back to the uploader's TCP port ").add_u32(invitation_.port);
@@ -97,62 +78,14 @@ void DeviceSession::on_tcp_connect_failed(uint32_t now) {
 
 void DeviceSession::on_tcp_data(const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
-  if (state_ != DeviceState::receiving || len == 0 || pending_write_ != 0) return;
+  if (state_ != DeviceState::receiving || len == 0) return;
   uint32_t remaining = invitation_.size - received_;
   // Bytes past the announced size are ignored, as the original's Update.write(client) does.
   uint32_t take = len < remaining ? static_cast<uint32_t>(len) : remaining;
   last_data_at_ = now;
   rearm_receive_deadline();
   if (take == 0) return;
-  pending_write_ = take;
-  DeviceEvent write;
-  write.action = DeviceAction::write_update;
-  write.data = data;
-  write.len = take;
-  events_.push(write);
-}
-
-void DeviceSession::on_update_written(uint32_t accepted, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::receiving || pending_write_ == 0) return;
-  uint32_t requested = pending_write_;
-  pending_write_ = 0;
-  if (accepted > 0) {
-    received_ += accepted < requested ? accepted : requested;
-    size_t n = format_ack(accepted < requested ? accepted : requested, ack_out_);
-    emit_bytes(DeviceAction::tcp_send, peer_, ack_out_, n);
-    DeviceEvent progress;
-    progress.action = DeviceAction::progress;
-    progress.done = received_;
-    progress.size = invitation_.size;
-    events_.push(progress);
-  }
-  if (accepted < requested) {
-    return fail_transfer(OtaError::end, error_message ? error_message : "ERROR[1]: Flash Write Failed", now);
-  }
-  if (received_ == invitation_.size) {
-    state_ = DeviceState::ending;
-    has_deadline_ = false;
-    emit(DeviceAction::end_update);
-  }
-}
-
-void DeviceSession::on_update_ended(bool ok, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::ending) return;
-  result_ok_ = ok;
-  result_error_ = OtaError::end;
-  TextBuilder text(result_out_, sizeof(result_out_));
-  if (ok) {
-    text.add(kResultOk);
-    message_[0] = '\0';
-  } else {
-    const char* message = error_message ? error_message : "ERROR[0]: end failed";
-    text.add(message).add_char('\n');
-    TextBuilder(message_, sizeof(message_)).add(message);
-  }
-  // The result waits result_delay_ms so it never merges with the last ack: espota.py reads
-  // "1176ERROR[7]..." in its per-chunk recv() and then waits forever (vectors: md5-mismatch-espota-hang).
-  state_ = DeviceState::sending_result;
-  set_deadline(now + config_.result_delay_ms);
+  write_update(data, take, now);
 }
 
 void DeviceSession::on_tcp_closed(uint32_t now) {
@@ -160,7 +93,7 @@ void DeviceSession::on_tcp_closed(uint32_t now) {
     case DeviceState::connecting:
       return on_tcp_connect_failed(now);
     case DeviceState::receiving: {
-      emit(DeviceAction::abort_update);
+      sink_.abort();
       emit(DeviceAction::close_tcp);
       TextBuilder text(message_, sizeof(message_));
       text.add("the uploader closed the connection after ")
@@ -181,6 +114,12 @@ void DeviceSession::on_tcp_closed(uint32_t now) {
 
 void DeviceSession::on_tick(uint32_t now) { advance(now); }
 
+void DeviceSession::abandon() {
+  if (state_ == DeviceState::connecting || state_ == DeviceState::receiving) sink_.abort();
+  state_ = DeviceState::idle;
+  has_deadline_ = false;
+}
+
 bool DeviceSession::next_deadline(uint32_t* at_ms) const {
   if (!has_deadline_) return false;
   *at_ms = deadline_;
@@ -198,7 +137,7 @@ void DeviceSession::advance(uint32_t now) {
     case DeviceState::waiting_auth:
       return on_auth_timeout(now);
     case DeviceState::connecting: {
-      emit(DeviceAction::abort_update);
+      sink_.abort();
       emit(DeviceAction::close_tcp);
       TextBuilder text(message_, sizeof(message_));
       text.add("no TCP connection to the uploader within ").add_u32(config_.connect_timeout_ms).add(" ms");
@@ -282,7 +221,7 @@ void DeviceSession::check_auth_reply(const proto::PeerAddress& from, const uint8
   Hex32 expected = auth_response(password_hash_, nonce_, reply.cnonce);
   if (auth_response_matches(expected, reply.response)) {
     offenders_.forgive(peer_);
-    return begin_update();
+    return begin_update(now);
   }
   reject_password(now);
 }
@@ -361,9 +300,8 @@ void DeviceSession::start_session(const proto::PeerAddress& from, const Invitati
   peer_ = from;
   invitation_ = invitation;
   received_ = 0;
-  pending_write_ = 0;
   session_started_at_ = now;
-  if (!has_password_) return begin_update();
+  if (!has_password_) return begin_update(now);
   uint32_t penalty = offenders_.penalty_left(from, now);
   if (penalty == 0) return send_challenge(now);
   state_ = DeviceState::auth_delayed;
@@ -412,16 +350,30 @@ void DeviceSession::resend_challenge() {
   emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
 }
 
-void DeviceSession::begin_update() {
-  state_ = DeviceState::beginning;
-  has_deadline_ = false;
-  DeviceEvent begin;
-  begin.action = DeviceAction::begin_update;
-  begin.peer = peer_;
-  begin.command = invitation_.command;
-  begin.size = invitation_.size;
-  begin.md5 = invitation_.md5;
-  events_.push(begin);
+void DeviceSession::begin_update(uint32_t now) {
+  if (!sink_.begin(invitation_.size, static_cast<UpdateCommand>(invitation_.command), invitation_.md5)) {
+    // The sink's text stays put until the next call into the session, so the finished event can
+    // show it without taking message_, which a finished event of this same call may still show.
+    const char* error_message = sink_.error_message();
+    size_t n = format_error_reply(error_message ? error_message : "ERROR[0]: begin failed", udp_out_, sizeof(udp_out_));
+    emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
+    return finish(false, OtaError::begin, error_message ? error_message : "", now);
+  }
+  emit_bytes(DeviceAction::send_udp, peer_, kReplyOk, sizeof(kReplyOk) - 1);
+  emit(DeviceAction::started);
+  DeviceEvent progress;
+  progress.action = DeviceAction::progress;
+  progress.done = 0;
+  progress.size = invitation_.size;
+  events_.push(progress);
+  DeviceEvent connect;
+  connect.action = DeviceAction::connect_tcp;
+  connect.peer = peer_;
+  connect.peer.port = invitation_.port;
+  events_.push(connect);
+  received_ = 0;
+  state_ = DeviceState::connecting;
+  set_deadline(now + config_.connect_timeout_ms);
 }
 
 void DeviceSession::start_receiving(uint32_t now) {
@@ -433,6 +385,44 @@ void DeviceSession::start_receiving(uint32_t now) {
   rearm_receive_deadline();
 }
 
+void DeviceSession::write_update(const uint8_t* data, uint32_t len, uint32_t now) {
+  uint32_t accepted = sink_.write(data, len);
+  if (accepted > 0) {
+    received_ += accepted < len ? accepted : len;
+    size_t n = format_ack(accepted < len ? accepted : len, ack_out_);
+    emit_bytes(DeviceAction::tcp_send, peer_, ack_out_, n);
+    DeviceEvent progress;
+    progress.action = DeviceAction::progress;
+    progress.done = received_;
+    progress.size = invitation_.size;
+    events_.push(progress);
+  }
+  if (accepted < len) {
+    const char* error_message = sink_.error_message();
+    return fail_transfer(OtaError::end, error_message ? error_message : "ERROR[1]: Flash Write Failed", now);
+  }
+  if (received_ == invitation_.size) end_update(now);
+}
+
+void DeviceSession::end_update(uint32_t now) {
+  result_ok_ = sink_.end();
+  result_error_ = OtaError::end;
+  TextBuilder text(result_out_, sizeof(result_out_));
+  if (result_ok_) {
+    text.add(kResultOk);
+    message_[0] = '\0';
+  } else {
+    const char* error_message = sink_.error_message();
+    const char* message = error_message ? error_message : "ERROR[0]: end failed";
+    text.add(message).add_char('\n');
+    TextBuilder(message_, sizeof(message_)).add(message);
+  }
+  // The result waits result_delay_ms so it never merges with the last ack: espota.py reads
+  // "1176ERROR[7]..." in its per-chunk recv() and then waits forever (vectors: md5-mismatch-espota-hang).
+  state_ = DeviceState::sending_result;
+  set_deadline(now + config_.result_delay_ms);
+}
+
 void DeviceSession::rearm_receive_deadline() {
   uint32_t at = earlier(last_data_at_ + config_.receive_timeout_ms, receive_started_at_ + config_.transfer_timeout_ms);
   if (config_.receive_min_bytes > 0) at = earlier(at, window_started_at_ + config_.receive_window_ms);
@@ -440,12 +430,13 @@ void DeviceSession::rearm_receive_deadline() {
 }
 
 // Something went wrong mid-transfer: drop the staged bytes now, tell the uploader after the gap.
+// The message is copied first: it may be the sink's own text, which abort() may replace.
 void DeviceSession::fail_transfer(OtaError kind, const char* message, uint32_t now) {
-  emit(DeviceAction::abort_update);
   result_ok_ = false;
   result_error_ = kind;
   TextBuilder(result_out_, sizeof(result_out_)).add(message).add_char('\n');
   TextBuilder(message_, sizeof(message_)).add(message);
+  sink_.abort();
   state_ = DeviceState::sending_result;
   set_deadline(now + config_.result_delay_ms);
 }
@@ -464,8 +455,7 @@ void DeviceSession::finish(bool success, OtaError kind, const char* message, uin
   done.error = kind;
   done.size = invitation_.size;
   done.done = received_;
-  if (message != message_) TextBuilder(message_, sizeof(message_)).add(message ? message : "");
-  done.text = message_;
+  done.text = message;
   events_.push(done);
   has_finished_ = true;
   finished_peer_ = peer_;
@@ -473,7 +463,6 @@ void DeviceSession::finish(bool success, OtaError kind, const char* message, uin
   finished_at_ = now;
   state_ = DeviceState::idle;
   has_deadline_ = false;
-  pending_write_ = 0;
 }
 
 bool DeviceSession::is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const {
@@ -506,6 +495,7 @@ void DeviceSession::emit(DeviceAction action) {
   event.action = action;
   event.peer = peer_;
   event.size = invitation_.size;
+  event.command = invitation_.command;
   events_.push(event);
 }
 

@@ -1,8 +1,9 @@
-// The device side of espota as a sans-IO state machine: datagrams, TCP events, Updater results
-// and the time go in; actions (datagrams, connect, Updater calls, acks, close, log lines) come out
-// of poll(). ArduinoOTA's wire behaviour without its faults: CSPRNG nonces, bounded and fair auth
-// waits (docs/espota.md, "Fairness"), a per-host wrong-password delay, deadlines and a minimum
-// rate for the transfer, a clear end when the uploader leaves, a gap before the result.
+// The device side of espota as a sans-IO state machine: datagrams, TCP events and the time go in;
+// actions (datagrams, connect, acks, close, log lines) come out of poll(), and the image goes into
+// the UpdateSink the session is given. ArduinoOTA's wire behaviour without its faults: CSPRNG
+// nonces, bounded and fair auth waits (docs/espota.md, "Fairness"), a per-host wrong-password
+// delay, deadlines and a minimum rate for the transfer, a clear end when the uploader leaves, a
+// gap before the result.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "core/proto/log_level.h"
 #include "core/proto/peer_address.h"
 #include "core/proto/random_source.h"
+#include "core/updater/update_sink.h"
 
 namespace otakit::espota {
 
@@ -42,11 +44,9 @@ enum class DeviceState : uint8_t {
   idle,
   auth_delayed,    // an invitation waits for the wrong-password penalty to pass
   waiting_auth,    // challenge sent, waiting for "200 <cnonce> <response>"
-  beginning,       // begin_update emitted, waiting for on_update_begun()
-  connecting,      // connect_tcp emitted, waiting for on_tcp_connected()
-  receiving,       // image bytes flow in, each write acked
-  ending,          // end_update emitted, waiting for on_update_ended()
-  sending_result,  // OK / ERROR goes out after result_delay_ms
+  connecting,      // update begun, connect_tcp emitted, waiting for on_tcp_connected()
+  receiving,       // image bytes flow into the sink, each write acked
+  sending_result,  // the update ended or failed; OK / ERROR goes out after result_delay_ms
 };
 
 // ArduinoOTA's ota_error_t numbering, for onError().
@@ -54,19 +54,15 @@ enum class OtaError : uint8_t { auth = 0, begin = 1, connect = 2, receive = 3, e
 const char* describe(OtaError error);
 
 enum class DeviceAction : uint8_t {
-  send_udp,      // data/len to peer
-  begin_update,  // command, size, md5: Updater begin + set_md5, then call on_update_begun()
-  connect_tcp,   // connect to peer (host IP, invitation port), then on_tcp_connected/_failed()
-  write_update,  // data/len: write into the Updater, then call on_update_written()
-  end_update,    // Updater end(), then call on_update_ended()
-  abort_update,  // Updater abort(): nothing staged, the running image stays
-  tcp_send,      // data/len on the upload connection
-  close_tcp,     // flush what was queued, then close the upload connection
-  started,       // onStart(): the update began
-  progress,      // onProgress(done, size)
-  finished,      // the session ended: success, or error + text (onEnd / onError, once)
-  dropped,       // a datagram from peer was ignored; text says why (for logs, at debug level)
-  log,           // a decision worth a log line at `level`, about peer; text says what
+  send_udp,     // data/len to peer
+  connect_tcp,  // connect to peer (host IP, invitation port), then on_tcp_connected/_failed()
+  tcp_send,     // data/len on the upload connection
+  close_tcp,    // flush what was queued, then close the upload connection
+  started,      // onStart(command): the sink began the update
+  progress,     // onProgress(done, size)
+  finished,     // the session ended: success, or error + text (onEnd / onError, once)
+  dropped,      // a datagram from peer was ignored; text says why (for logs, at debug level)
+  log,          // a decision worth a log line at `level`, about peer; text says what
 };
 
 struct DeviceEvent {
@@ -74,10 +70,9 @@ struct DeviceEvent {
   proto::PeerAddress peer;        // send_udp destination, connect_tcp target, source of a drop
   const uint8_t* data = nullptr;  // valid until the next call into the session
   size_t len = 0;
-  Command command = Command::flash;
+  Command command = Command::flash;  // started
   uint32_t size = 0;
   uint32_t done = 0;
-  const char* md5 = nullptr;
   bool success = false;
   OtaError error = OtaError::auth;
   proto::LogLevel level = proto::LogLevel::debug;  // log
@@ -86,19 +81,20 @@ struct DeviceEvent {
 
 class DeviceSession {
  public:
-  explicit DeviceSession(const DeviceConfig& config);
+  // The session begins, writes, ends and aborts updates on sink, from inside its inputs; the sink
+  // must not call back into the session.
+  DeviceSession(const DeviceConfig& config, UpdateSink& sink);
 
   // Inputs. Each may queue events; drain poll() after every call (payload pointers stay valid
   // until the next call into the session, so copy what must outlive it).
   void on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
-  void on_update_begun(bool ok, const char* error_message, uint32_t now_ms);
   void on_tcp_connected(uint32_t now_ms);
   void on_tcp_connect_failed(uint32_t now_ms);
   void on_tcp_data(const uint8_t* data, size_t len, uint32_t now_ms);
-  void on_update_written(uint32_t accepted, const char* error_message, uint32_t now_ms);
-  void on_update_ended(bool ok, const char* error_message, uint32_t now_ms);
   void on_tcp_closed(uint32_t now_ms);
   void on_tick(uint32_t now_ms);
+  // The driver shuts down: an update in progress is aborted, the session is idle, no event follows.
+  void abandon();
 
   bool poll(DeviceEvent* out) { return events_.pop(out); }
   // When on_tick() next has work; false when no timer is needed.
@@ -130,11 +126,14 @@ class DeviceSession {
   void send_challenge(uint32_t now);
   bool new_nonce();
   void resend_challenge();
-  void begin_update();
+  void begin_update(uint32_t now);
   void start_receiving(uint32_t now);
+  void write_update(const uint8_t* data, uint32_t len, uint32_t now);
+  void end_update(uint32_t now);
   void rearm_receive_deadline();
   void fail_transfer(OtaError kind, const char* message, uint32_t now);
   void send_result(uint32_t now);
+  // message is message_, or text that stays put until the next call into the session.
   void finish(bool success, OtaError kind, const char* message, uint32_t now);
   void drop(const proto::PeerAddress& from, const char* why);
   void log(proto::LogLevel level, const proto::PeerAddress& about, const char* text);
@@ -147,6 +146,7 @@ class DeviceSession {
   bool is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const;
 
   DeviceConfig config_;
+  UpdateSink& sink_;
   Hex32 password_hash_;
   bool has_password_ = false;
 
@@ -157,7 +157,6 @@ class DeviceSession {
   uint32_t deadline_ = 0;
   bool has_deadline_ = false;
   uint32_t received_ = 0;
-  uint32_t pending_write_ = 0;
   bool result_ok_ = false;
   OtaError result_error_ = OtaError::end;
 

@@ -8,6 +8,7 @@
 
 #include "core/espota/device_session.h"
 #include "core/proto/time.h"
+#include "tests/core/fake_update_sink.h"
 
 namespace otakit::espota {
 namespace {
@@ -41,6 +42,7 @@ struct Recorded {
   DeviceAction action;
   std::string bytes;
   proto::PeerAddress peer;
+  Command command;
   bool success;
   OtaError error;
   std::string text;
@@ -48,7 +50,7 @@ struct Recorded {
   uint32_t size;
 };
 
-// Drives a DeviceSession and plays a cooperative Updater; records every event.
+// Drives a DeviceSession on a fake Updater (`sink`); records every event.
 class DeviceHarness {
  public:
   // raw_hash, when given, is passed to the session as is (to test normalisation).
@@ -58,7 +60,7 @@ class DeviceHarness {
     config.password_hash = raw_hash ? raw_hash : password ? hash_.text : nullptr;
     config.random = {&random_, &CountingRandom::fill};
     config_ = config;
-    session_ = new DeviceSession(config_);
+    session_ = new DeviceSession(config_, sink);
   }
   ~DeviceHarness() { delete session_; }
 
@@ -68,31 +70,27 @@ class DeviceHarness {
 
   void datagram(const proto::PeerAddress& from, const std::string& text, uint32_t now) {
     session_->on_datagram(from, reinterpret_cast<const uint8_t*>(text.data()), text.size(), now);
-    drain(now);
+    drain();
   }
   void data(size_t len, uint32_t now, char fill = 'x') {
     std::string bytes(len, fill);
     session_->on_tcp_data(reinterpret_cast<const uint8_t*>(bytes.data()), len, now);
-    drain(now);
+    drain();
   }
   void tick(uint32_t now) {
     session_->on_tick(now);
-    drain(now);
+    drain();
   }
   void connected(uint32_t now) {
     session_->on_tcp_connected(now);
-    drain(now);
+    drain();
   }
   void closed(uint32_t now) {
     session_->on_tcp_closed(now);
-    drain(now);
+    drain();
   }
 
-  // Updater behaviour for the next calls.
-  std::string begin_error;
-  std::string end_error;
-  uint32_t write_limit = UINT32_MAX;  // total bytes the "flash" takes before failing
-  std::string written;
+  otakit::testing::FakeUpdateSink sink;
 
   std::vector<std::string> udp_sent(const proto::PeerAddress* to = nullptr) const {
     std::vector<std::string> out;
@@ -140,29 +138,12 @@ class DeviceHarness {
   }
 
  private:
-  void drain(uint32_t now) {
+  void drain() {
     DeviceEvent e;
     while (session_->poll(&e)) {
       Recorded r{e.action, e.data ? std::string(reinterpret_cast<const char*>(e.data), e.len) : std::string(),
-                 e.peer, e.success, e.error, e.text ? e.text : "", e.done, e.size};
+                 e.peer, e.command, e.success, e.error, e.text ? e.text : "", e.done, e.size};
       events_.push_back(r);
-      switch (e.action) {
-        case DeviceAction::begin_update:
-          session_->on_update_begun(begin_error.empty(), begin_error.c_str(), now);
-          break;
-        case DeviceAction::write_update: {
-          uint32_t room = write_limit - static_cast<uint32_t>(written.size());
-          uint32_t take = e.len < room ? static_cast<uint32_t>(e.len) : room;
-          written.append(reinterpret_cast<const char*>(e.data), take);
-          session_->on_update_written(take, take < e.len ? "ERROR[1]: Flash Write Failed" : nullptr, now);
-          break;
-        }
-        case DeviceAction::end_update:
-          session_->on_update_ended(end_error.empty(), end_error.c_str(), now);
-          break;
-        default:
-          break;
-      }
     }
     ASSERT_FALSE(session_->queue_overflowed());
   }
@@ -196,7 +177,13 @@ TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   EXPECT_EQ(h.count(DeviceAction::started), 1);
   EXPECT_EQ(h.count(DeviceAction::finished), 1);
   EXPECT_TRUE(h.last(DeviceAction::finished)->success);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 0);
+  EXPECT_EQ(h.last(DeviceAction::started)->command, Command::flash);
+  EXPECT_EQ(h.sink.begins, 1);
+  EXPECT_EQ(h.sink.begun_size, 4096u);
+  EXPECT_EQ(h.sink.begun_md5, "da01546d8044c9e517147aa7a6e6b8f5");
+  EXPECT_EQ(h.sink.written, std::string(4096, 'x'));
+  EXPECT_EQ(h.sink.ends, 1);
+  EXPECT_EQ(h.sink.aborts, 0);
   EXPECT_EQ(h.last(DeviceAction::progress)->done, 4096u);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
 }
@@ -207,7 +194,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
   h.answer_challenge(kHost, "wrong", 5);
   EXPECT_EQ(h.udp_sent().back(), "Authentication Failed");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.sink.begins, 0);
   EXPECT_EQ(h.session().auth_failures(kHost, 5), 1u);
 
   // The next invitation (new socket) is challenged only after 1 s, then 2 s, 4 s, 8 s, 8 s.
@@ -253,7 +240,7 @@ TEST(EspotaDevice, AuthWaitTimesOutAndLateRepliesAreIgnored) {
   EXPECT_EQ(h.session().state(), DeviceState::idle);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
   h.answer_challenge(kHost, "admin", 10200);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.sink.begins, 0);
   EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply without an invitation");
 }
 
@@ -291,7 +278,7 @@ TEST(EspotaDevice, DuplicateInvitationWhileWaitingForAuthGetsTheSameChallenge) {
   h.datagram(kHost, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 2100);
   EXPECT_NE(h.udp_sent().back(), sent[0]);
   h.answer_challenge(kHost, "admin", 2200);
-  EXPECT_EQ(h.last(DeviceAction::begin_update)->size, 4097u);
+  EXPECT_EQ(h.sink.begun_size, 4097u);
 }
 
 TEST(EspotaDevice, DuplicatesDuringTheUpdateAreIgnoredAndOthersGetBusy) {
@@ -306,7 +293,7 @@ TEST(EspotaDevice, DuplicatesDuringTheUpdateAreIgnoredAndOthersGetBusy) {
   h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5", 200);
   EXPECT_EQ(h.udp_sent(&kHost).back(), kBusy) << "a different request from the same socket is busy too";
   EXPECT_EQ(h.session().state(), DeviceState::receiving);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
 }
 
 TEST(EspotaDevice, SecondUploaderWhileWaitingForAuthIsBusyAndRateLimited) {
@@ -331,22 +318,61 @@ TEST(EspotaDevice, RepeatOfAFinishedInvitationIsIgnoredForTheWindow) {
   h.tick(51);
   ASSERT_EQ(h.count(DeviceAction::finished), 1);
   h.datagram(kHost, kInvitation, 2000);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
   h.datagram(kHost, kInvitation, 51 + 12000);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 2) << "after the window it is a new request";
+  EXPECT_EQ(h.sink.begins, 2) << "after the window it is a new request";
 }
 
 TEST(EspotaDevice, BeginFailureIsReportedOverUdp) {  // fs-upload-no-space.txt
   DeviceHarness h;
-  h.begin_error = "ERROR[4]: Not Enough Space";
+  h.sink.begin_error = "ERROR[4]: Not Enough Space";
   h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n", 0);
   EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"ERR: ERROR[4]: Not Enough Space\n"});
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
+  EXPECT_EQ(h.sink.begun_command, UpdateCommand::filesystem);
+  EXPECT_EQ(h.last(DeviceAction::finished)->text, "ERROR[4]: Not Enough Space");
   EXPECT_EQ(h.count(DeviceAction::connect_tcp), 0);
   EXPECT_EQ(h.count(DeviceAction::started), 0) << "onStart only for a begun update";
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::begin);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDevice, AResultAndAFailedBeginInOneCallKeepTheirOwnTexts) {
+  DeviceHarness h;
+  h.sink.end_error = "ERROR[7]: MD5 verification failed";
+  h.start_transfer(kHost, 0);
+  h.data(4096, 1);
+  h.sink.begin_error = "ERROR[4]: Not Enough Space";
+  // The result is due at 51; the next uploader's invitation comes before the timer fired.
+  h.datagram(kOther, kInvitation, 60);
+  std::vector<std::string> texts;
+  for (const auto& e : h.events())
+    if (e.action == DeviceAction::finished) texts.push_back(e.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"ERROR[7]: MD5 verification failed", "ERROR[4]: Not Enough Space"}));
+  EXPECT_EQ(h.tcp_sent().back(), "ERROR[7]: MD5 verification failed\n");
+  EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{"ERR: ERROR[4]: Not Enough Space\n"});
+}
+
+TEST(EspotaDevice, AbandonAbortsAnUpdateInProgressAndNothingElse) {
+  DeviceHarness h;
+  h.session().abandon();
+  EXPECT_EQ(h.sink.aborts, 0) << "nothing was begun";
+  h.start_transfer(kHost, 0);
+  h.data(1000, 1);
+  size_t events = h.events().size();
+  h.session().abandon();
+  EXPECT_EQ(h.sink.aborts, 1);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  h.tick(100000);
+  EXPECT_EQ(h.events().size(), events) << "no event follows, not even a timeout";
+
+  DeviceHarness ended;
+  ended.start_transfer(kHost, 0);
+  ended.data(4096, 1);
+  ASSERT_EQ(ended.session().state(), DeviceState::sending_result);
+  ended.session().abandon();
+  EXPECT_EQ(ended.sink.aborts, 0) << "an ended update stays staged";
 }
 
 TEST(EspotaDevice, ConnectFailureAbortsOnceWithoutEnding) {
@@ -355,8 +381,8 @@ TEST(EspotaDevice, ConnectFailureAbortsOnceWithoutEnding) {
   h.session().on_tcp_connect_failed(5);
   h.tick(5);
   h.session().on_tcp_connect_failed(6);  // a second report changes nothing
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
-  EXPECT_EQ(h.count(DeviceAction::end_update), 0) << "the original also raised END_ERROR here";
+  EXPECT_EQ(h.sink.aborts, 1);
+  EXPECT_EQ(h.sink.ends, 0) << "the original also raised END_ERROR here";
   EXPECT_EQ(h.count(DeviceAction::finished), 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
 }
@@ -368,7 +394,7 @@ TEST(EspotaDevice, ConnectTimeout) {
   EXPECT_EQ(h.session().state(), DeviceState::connecting);
   h.tick(5000);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
 }
 
 TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
@@ -380,14 +406,14 @@ TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
   h.tick(18999);  // data at 9000 pushed the deadline
   EXPECT_EQ(h.session().state(), DeviceState::receiving);
   h.tick(19000);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1) << "the staged bytes are dropped at once";
+  EXPECT_EQ(h.sink.aborts, 1) << "the staged bytes are dropped at once";
   h.tick(19050);
   ASSERT_EQ(h.tcp_sent().size(), 2u);
   EXPECT_EQ(h.tcp_sent()[1],
             "ERROR[6]: Stream Read Timeout: no data for 10000 ms after 1460 of 4096 bytes\n");
   EXPECT_EQ(h.count(DeviceAction::close_tcp), 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
-  EXPECT_EQ(h.count(DeviceAction::end_update), 0);
+  EXPECT_EQ(h.sink.ends, 0);
 }
 
 TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
@@ -395,7 +421,7 @@ TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
   h.start_transfer(kHost, 0);
   h.data(2000, 1);
   h.closed(2);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->text, "the uploader closed the connection after 2000 of 4096 bytes");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
@@ -405,13 +431,13 @@ TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
 
 TEST(EspotaDevice, UpdaterWriteErrorStopsTheTransfer) {
   DeviceHarness h;
-  h.write_limit = 1000;
+  h.sink.write_limit = 1000;
   h.start_transfer(kHost, 0);
   h.data(1460, 1);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"1000"}) << "acks what was taken";
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   h.data(1460, 2);
-  EXPECT_EQ(h.count(DeviceAction::write_update), 1) << "nothing more is written";
+  EXPECT_EQ(h.sink.writes, 1) << "nothing more is written";
   h.tick(51);
   EXPECT_EQ(h.tcp_sent().back(), "ERROR[1]: Flash Write Failed\n");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::end);
@@ -419,21 +445,21 @@ TEST(EspotaDevice, UpdaterWriteErrorStopsTheTransfer) {
 
 TEST(EspotaDevice, Md5ErrorIsSentApartFromTheLastAck) {  // md5-mismatch-espota-hang.txt
   DeviceHarness h;
-  h.end_error = "ERROR[7]: MD5 verification failed: expected: x, calculated: y";
+  h.sink.end_error = "ERROR[7]: MD5 verification failed: expected: x, calculated: y";
   h.start_transfer(kHost, 0);
   h.data(4096, 1);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"}) << "no error text in the same burst";
   h.tick(51);
-  EXPECT_EQ(h.tcp_sent().back(), h.end_error + "\n");
+  EXPECT_EQ(h.tcp_sent().back(), h.sink.end_error + "\n");
   EXPECT_FALSE(h.last(DeviceAction::finished)->success);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 0) << "a failed end() already discarded the image";
+  EXPECT_EQ(h.sink.aborts, 0) << "a failed end() already discarded the image";
 }
 
 TEST(EspotaDevice, BytesBeyondTheAnnouncedSizeAreNotWritten) {
   DeviceHarness h;
   h.start_transfer(kHost, 0);
   h.data(5000, 1);
-  EXPECT_EQ(h.written.size(), 4096u);
+  EXPECT_EQ(h.sink.written.size(), 4096u);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"});
 }
 
@@ -621,7 +647,7 @@ TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
   h.answer(holder, h.udp_sent(&holder).at(0), "secret", 1600);  // too late: the device is no longer its own
   ASSERT_NE(h.last(DeviceAction::dropped), nullptr);
   EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply from a host that did not invite");
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
 }
 
 TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
@@ -670,7 +696,7 @@ TEST(EspotaDeviceFairness, TricklingPeerIsCutOffByTheMinimumRate) {
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
   EXPECT_EQ(h.tcp_sent().back(),
             "ERROR[6]: Stream Read Timeout: only 1 bytes in 10000 ms (at least 4096 needed) after 1 of 4096 bytes\n");
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
 }
 
@@ -778,7 +804,8 @@ TEST(EspotaDevice, MalformedPasswordHashLocksRatherThanOpens) {
   DeviceConfig config;
   config.password_hash = "not-a-hash";
   config.random = {&random, &CountingRandom::fill};
-  DeviceSession session(config);
+  otakit::testing::FakeUpdateSink sink;
+  DeviceSession session(config, sink);
   EXPECT_TRUE(session.has_password()) << "a typo must not disable authentication";
 }
 
