@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/crypto/digest.h"
 #include "core/image/app_descriptor.h"
 #include "core/util/hex.h"
 #include "device/device_errors.h"
@@ -119,9 +120,9 @@ RunningImage VirtualDevice::running_image() {
     md5.update(chunk.data(), n);
     if (at < head.size()) std::copy_n(chunk.begin(), std::min<size_t>(n, head.size() - at), head.begin() + at);
   }
-  uint8_t digest[16];
-  md5.finish(digest);
-  out.md5 = hex(digest, 16);
+  char md5_text[crypto::kMd5HexSize];
+  md5.finish_hex(md5_text);
+  out.md5 = md5_text;
   AppDescriptor descriptor;
   if (find_app_descriptor(head.data(), uint32_t(head.size()), &descriptor)) out.version = descriptor.version;
   return out;

@@ -208,12 +208,8 @@ void render_structure(std::string& out, const json& s, const std::string& in) {
 }  // namespace
 
 std::string md5_hex(const uint8_t* data, size_t len) {
-  crypto::Md5 md5;
-  md5.update(data, len);
-  uint8_t digest[crypto::kMd5Size];
-  md5.finish(digest);
-  char hex[2 * crypto::kMd5Size + 1];
-  to_hex(digest, sizeof(digest), hex);
+  char hex[crypto::kMd5HexSize];
+  crypto::md5_hex(data, len, hex);
   return hex;
 }
 

@@ -8,8 +8,8 @@
 
 namespace otakit::net {
 
-espota::PeerAddress to_peer(const boost::asio::ip::address& address, uint16_t port) {
-  espota::PeerAddress peer;
+proto::PeerAddress to_peer(const boost::asio::ip::address& address, uint16_t port) {
+  proto::PeerAddress peer;
   peer.port = port;
   boost::asio::ip::address_v4::bytes_type v4;
   if (address.is_v4()) {
@@ -27,7 +27,7 @@ espota::PeerAddress to_peer(const boost::asio::ip::address& address, uint16_t po
   return peer;
 }
 
-boost::asio::ip::address to_address(const espota::PeerAddress& peer) {
+boost::asio::ip::address to_address(const proto::PeerAddress& peer) {
   if (peer.ip_length == 4) {
     boost::asio::ip::address_v4::bytes_type v4;
     std::memcpy(v4.data(), peer.ip, 4);
@@ -38,7 +38,7 @@ boost::asio::ip::address to_address(const espota::PeerAddress& peer) {
   return boost::asio::ip::address_v6(v6);
 }
 
-std::string peer_label(const espota::PeerAddress& peer) {
+std::string peer_label(const proto::PeerAddress& peer) {
   std::string ip = to_address(peer).to_string();
   if (peer.ip_length == 16) ip = "[" + ip + "]";
   return ip + ":" + std::to_string(peer.port);

@@ -140,7 +140,7 @@ class EspotaConnection : public std::enable_shared_from_this<EspotaConnection> {
 class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponder::Impl> {
  public:
   Impl(asio::io_context& io, const EspotaResponderOptions& options, UpdateSink& sink)
-      : io_(io), options_(options), sink_(sink), udp_(io), timer_(io), session_(make_config()) {
+      : io_(io), options_(options), udp_(io), timer_(io), session_(make_config(), sink) {
     error_code ec;
     bind_address_ = asio::ip::make_address(options.bind_address, ec);
     if (ec) throw std::invalid_argument("espota: '" + options.bind_address + "' is not an IP address to bind to");
@@ -169,11 +169,7 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
     timer_.cancel();
     if (connection_) connection_->abort();
     connection_.reset();
-    // A session that began an update must not leave it half-written in the Updater.
-    auto state = session_.state();
-    if (state != espota::DeviceState::idle && state != espota::DeviceState::auth_delayed &&
-        state != espota::DeviceState::waiting_auth && state != espota::DeviceState::beginning)
-      sink_.abort();
+    session_.abandon();  // a begun update must not stay half-written in the Updater
   }
 
   uint16_t local_port() const {
@@ -226,7 +222,6 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   }
 
   void handle(const espota::DeviceEvent& e) {
-    uint32_t now = clock_.now_ms();
     switch (e.action) {
       case espota::DeviceAction::send_udp: {
         auto bytes = std::make_shared<std::string>(reinterpret_cast<const char*>(e.data), e.len);
@@ -234,21 +229,8 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         udp_.async_send_to(asio::buffer(*bytes), to, [bytes](const error_code&, size_t) {});
         return;
       }
-      case espota::DeviceAction::begin_update: {
-        last_command_ = e.command;
-        bool ok = sink_.begin(e.size, static_cast<UpdateCommand>(e.command), e.md5);
-        return session_.on_update_begun(ok, sink_.error_message(), now);
-      }
       case espota::DeviceAction::connect_tcp:
         return connect(e.peer);
-      case espota::DeviceAction::write_update: {
-        uint32_t taken = sink_.write(e.data, static_cast<uint32_t>(e.len));
-        return session_.on_update_written(taken, sink_.error_message(), now);
-      }
-      case espota::DeviceAction::end_update:
-        return session_.on_update_ended(sink_.end(), sink_.error_message(), now);
-      case espota::DeviceAction::abort_update:
-        return sink_.abort();
       case espota::DeviceAction::tcp_send:
         if (connection_) connection_->send(e.data, e.len);
         return;
@@ -256,8 +238,9 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         if (connection_) connection_->close_after_flush();
         return;
       case espota::DeviceAction::started:
-        spdlog::info("espota: update from {} started ({} bytes, {})", peer_label(e.peer), e.size, command_name());
-        if (hooks_.on_start) hooks_.on_start(last_command_);
+        spdlog::info("espota: update from {} started ({} bytes, {})", peer_label(e.peer), e.size,
+                     e.command == espota::Command::filesystem ? "filesystem" : "flash");
+        if (hooks_.on_start) hooks_.on_start(e.command);
         return;
       case espota::DeviceAction::progress:
         if (hooks_.on_progress) hooks_.on_progress(e.done, e.size);
@@ -274,20 +257,18 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
     }
   }
 
-  static spdlog::level::level_enum log_level(espota::LogLevel level) {
+  static spdlog::level::level_enum log_level(proto::LogLevel level) {
     switch (level) {
-      case espota::LogLevel::trace: return spdlog::level::trace;
-      case espota::LogLevel::debug: return spdlog::level::debug;
-      case espota::LogLevel::info: return spdlog::level::info;
-      case espota::LogLevel::warn: return spdlog::level::warn;
-      case espota::LogLevel::error: return spdlog::level::err;
+      case proto::LogLevel::trace: return spdlog::level::trace;
+      case proto::LogLevel::debug: return spdlog::level::debug;
+      case proto::LogLevel::info: return spdlog::level::info;
+      case proto::LogLevel::warn: return spdlog::level::warn;
+      case proto::LogLevel::error: return spdlog::level::err;
     }
     return spdlog::level::info;
   }
 
-  const char* command_name() const { return last_command_ == espota::Command::filesystem ? "filesystem" : "flash"; }
-
-  void connect(const espota::PeerAddress& target) {
+  void connect(const proto::PeerAddress& target) {
     auto weak = std::weak_ptr<Impl>(shared_from_this());
     EspotaConnection::Events events;
     events.connected = [weak](EspotaConnection* c, const error_code& error) {
@@ -369,7 +350,6 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
 
   asio::io_context& io_;
   EspotaResponderOptions options_;
-  UpdateSink& sink_;
   EspotaHooks hooks_;
   asio::ip::address bind_address_;
   udp::socket udp_;
@@ -379,7 +359,6 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   SessionClock clock_;
   espota::Hex32 hash_;
   espota::DeviceSession session_;
-  espota::Command last_command_ = espota::Command::flash;
   std::shared_ptr<EspotaConnection> connection_;
   bool reboot_after_close_ = false;
   bool stopped_ = false;

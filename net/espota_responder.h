@@ -11,7 +11,7 @@
 #include <string>
 
 #include "core/espota/device_session.h"
-#include "net/espota_update_sink.h"
+#include "core/updater/update_sink.h"
 
 namespace otakit::net {
 

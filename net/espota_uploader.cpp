@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "core/crypto/digest.h"
-#include "core/util/hex.h"
 #include "net/espota_upload_attempt.h"
 
 namespace otakit::net {
@@ -26,12 +25,8 @@ const char* describe(EspotaPhase phase) {
 }
 
 EspotaImage EspotaImage::from(std::vector<uint8_t> bytes) {
-  crypto::Md5 md5;
-  md5.update(bytes.data(), bytes.size());
-  uint8_t digest[crypto::kMd5Size];
-  md5.finish(digest);
-  char hex[2 * crypto::kMd5Size + 1];
-  to_hex(digest, sizeof(digest), hex);
+  char hex[crypto::kMd5HexSize];
+  crypto::md5_hex(bytes.data(), bytes.size(), hex);
   EspotaImage image;
   image.bytes = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
   image.md5 = hex;

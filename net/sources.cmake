@@ -4,7 +4,6 @@ target_sources(otakit_net PRIVATE
   mdns_service.cpp
   mdns_discovery.cpp
   espota_asio.cpp
-  espota_update_sink.cpp
   espota_responder.cpp
   espota_upload_attempt.cpp
   espota_uploader.cpp

@@ -7,6 +7,7 @@
 namespace otakit::crypto {
 
 constexpr size_t kMd5Size = 16;
+constexpr size_t kMd5HexSize = 2 * kMd5Size + 1;  // 32 lowercase hex digits and a NUL
 constexpr size_t kSha256Size = 32;
 
 class Md5 {
@@ -16,10 +17,15 @@ class Md5 {
   void update(const void* data, size_t len);
   // Writes the digest; the object must be reset() before it is used again.
   void finish(uint8_t out[kMd5Size]);
+  // The digest in lowercase hex, the form every MD5 takes on the wire and in messages.
+  void finish_hex(char out[kMd5HexSize]);
 
  private:
   alignas(8) unsigned char state_[128];
 };
+
+// The MD5 of data in lowercase hex, in one call.
+void md5_hex(const void* data, size_t len, char out[kMd5HexSize]);
 
 class Sha256 {
  public:

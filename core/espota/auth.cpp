@@ -1,7 +1,9 @@
 #include "core/espota/auth.h"
 
+#include <string.h>
+
 #include "core/crypto/digest.h"
-#include "core/espota/wire_scanner.h"
+#include "core/proto/wire_scanner.h"
 #include "core/util/hex.h"
 
 namespace otakit::espota {
@@ -24,19 +26,19 @@ const char* describe(AuthReplyError error) {
 AuthReplyError parse_auth_reply(const uint8_t* data, size_t len, AuthReply* out) {
   if (len == 0) return AuthReplyError::empty;
   if (len > kMaxRequestDatagram) return AuthReplyError::too_long;
-  WireScanner scan(data, len);
+  proto::WireScanner scan(data, len);
   uint32_t command = 0;
-  if (scan.decimal(999, &command) != ScanStatus::ok || command != static_cast<uint32_t>(Command::auth))
+  if (scan.decimal(999, &command) != proto::ScanStatus::ok || command != static_cast<uint32_t>(Command::auth))
     return AuthReplyError::not_auth_command;
   AuthReply parsed;
   if (!scan.separator()) return scan.at_end() ? AuthReplyError::missing_field : AuthReplyError::bad_separator;
-  ScanStatus status = scan.hex_field(kMd5HexLength, parsed.cnonce.text);
-  if (status != ScanStatus::ok)
-    return status == ScanStatus::missing ? AuthReplyError::missing_field : AuthReplyError::bad_cnonce;
+  proto::ScanStatus status = scan.hex_field(kMd5HexLength, parsed.cnonce.text);
+  if (status != proto::ScanStatus::ok)
+    return status == proto::ScanStatus::missing ? AuthReplyError::missing_field : AuthReplyError::bad_cnonce;
   if (!scan.separator()) return scan.at_end() ? AuthReplyError::missing_field : AuthReplyError::bad_separator;
   status = scan.hex_field(kMd5HexLength, parsed.response.text);
-  if (status != ScanStatus::ok)
-    return status == ScanStatus::missing ? AuthReplyError::missing_field : AuthReplyError::bad_response;
+  if (status != proto::ScanStatus::ok)
+    return status == proto::ScanStatus::missing ? AuthReplyError::missing_field : AuthReplyError::bad_response;
   if (!scan.only_line_end_left()) return AuthReplyError::trailing_bytes;
   *out = parsed;
   return AuthReplyError::ok;
@@ -66,28 +68,26 @@ size_t format_auth_challenge(const Hex32& nonce, char* out, size_t cap) {
 bool parse_auth_challenge(const uint8_t* data, size_t len, Hex32* nonce) {
   const size_t prefix = sizeof(kReplyAuthPrefix) - 1;
   if (len < prefix + kMd5HexLength || memcmp(data, kReplyAuthPrefix, prefix) != 0) return false;
-  WireScanner scan(data + prefix, len - prefix);
+  proto::WireScanner scan(data + prefix, len - prefix);
   Hex32 parsed;
-  if (scan.hex_field(kMd5HexLength, parsed.text) != ScanStatus::ok || !scan.only_line_end_left()) return false;
+  if (scan.hex_field(kMd5HexLength, parsed.text) != proto::ScanStatus::ok || !scan.only_line_end_left()) return false;
   *nonce = parsed;
   return true;
 }
 
 namespace {
 
-Hex32 md5_hex(const void* data, size_t len) {
-  crypto::Md5 md5;
-  md5.update(data, len);
-  uint8_t digest[crypto::kMd5Size];
-  md5.finish(digest);
+static_assert(sizeof(Hex32::text) == crypto::kMd5HexSize, "a Hex32 holds an MD5 in hex");
+
+Hex32 md5_hex32(const void* data, size_t len) {
   Hex32 out;
-  to_hex(digest, sizeof(digest), out.text);
+  crypto::md5_hex(data, len, out.text);
   return out;
 }
 
 }  // namespace
 
-Hex32 password_hash(const char* password, size_t len) { return md5_hex(password, len); }
+Hex32 password_hash(const char* password, size_t len) { return md5_hex32(password, len); }
 
 bool normalize_password_hash(const char* hash, size_t len, Hex32* out) {
   if (len != kMd5HexLength || !is_hex(hash, len)) return false;
@@ -112,7 +112,7 @@ Hex32 auth_response(const Hex32& password_hash_hex, const Hex32& nonce, const He
   memcpy(text + kMd5HexLength + 1, nonce.text, kMd5HexLength);
   text[2 * kMd5HexLength + 1] = ':';
   memcpy(text + 2 * kMd5HexLength + 2, cnonce.text, kMd5HexLength);
-  return md5_hex(text, sizeof(text));
+  return md5_hex32(text, sizeof(text));
 }
 
 bool auth_response_matches(const Hex32& expected, const Hex32& received) {

@@ -4,9 +4,9 @@ namespace otakit::espota {
 
 // Ages are unsigned differences of the 32-bit clock: exact for 49 days, and an entry that old was
 // forgotten long before (reset_ms is far shorter).
-void AuthOffenders::record_failure(const PeerAddress& host, uint32_t now) {
+void AuthOffenders::record_failure(const proto::PeerAddress& host, uint32_t now) {
   Offender& offender = table_[slot_for(host, now)];
-  uint32_t failures = remembered(offender, now) && same_host(offender.host, host) ? offender.failures : 0;
+  uint32_t failures = remembered(offender, now) && proto::same_host(offender.host, host) ? offender.failures : 0;
   offender.host = host;
   offender.host.port = 0;
   offender.failures = failures < 31 ? failures + 1 : failures;
@@ -14,31 +14,31 @@ void AuthOffenders::record_failure(const PeerAddress& host, uint32_t now) {
   offender.penalty_ms = penalty_for(offender.failures);
 }
 
-void AuthOffenders::forgive(const PeerAddress& host) {
+void AuthOffenders::forgive(const proto::PeerAddress& host) {
   for (Offender& offender : table_)
-    if (offender.failures > 0 && same_host(offender.host, host)) offender = Offender();
+    if (offender.failures > 0 && proto::same_host(offender.host, host)) offender = Offender();
 }
 
-uint32_t AuthOffenders::failures(const PeerAddress& host, uint32_t now) const {
+uint32_t AuthOffenders::failures(const proto::PeerAddress& host, uint32_t now) const {
   size_t i = index_of(host, now);
   return i == kSlots ? 0 : table_[i].failures;
 }
 
-uint32_t AuthOffenders::penalty_left(const PeerAddress& host, uint32_t now) const {
+uint32_t AuthOffenders::penalty_left(const proto::PeerAddress& host, uint32_t now) const {
   size_t i = index_of(host, now);
   if (i == kSlots) return 0;
   uint32_t age = now - table_[i].last_failure_ms;
   return age < table_[i].penalty_ms ? table_[i].penalty_ms - age : 0;
 }
 
-size_t AuthOffenders::index_of(const PeerAddress& host, uint32_t now) const {
+size_t AuthOffenders::index_of(const proto::PeerAddress& host, uint32_t now) const {
   for (size_t i = 0; i < kSlots; ++i)
-    if (remembered(table_[i], now) && same_host(table_[i].host, host)) return i;
+    if (remembered(table_[i], now) && proto::same_host(table_[i].host, host)) return i;
   return kSlots;
 }
 
 // The host's own slot, else a free one, else the one whose last failure is oldest.
-size_t AuthOffenders::slot_for(const PeerAddress& host, uint32_t now) const {
+size_t AuthOffenders::slot_for(const proto::PeerAddress& host, uint32_t now) const {
   size_t own = index_of(host, now);
   if (own != kSlots) return own;
   size_t oldest = 0;

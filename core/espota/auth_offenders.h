@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/espota/protocol.h"
+#include "core/proto/peer_address.h"
 
 namespace otakit::espota {
 
@@ -23,23 +23,23 @@ class AuthOffenders {
   explicit AuthOffenders(const PenaltyPolicy& policy) : policy_(policy) {}
 
   // Hosts are compared by IP only: every espota.py run sends from a new UDP port.
-  void record_failure(const PeerAddress& host, uint32_t now_ms);
-  void forgive(const PeerAddress& host);
+  void record_failure(const proto::PeerAddress& host, uint32_t now_ms);
+  void forgive(const proto::PeerAddress& host);
   // Failures of host still remembered at now_ms (0 when none).
-  uint32_t failures(const PeerAddress& host, uint32_t now_ms) const;
+  uint32_t failures(const proto::PeerAddress& host, uint32_t now_ms) const;
   // Milliseconds host must still wait before its next challenge (0: challenge it now).
-  uint32_t penalty_left(const PeerAddress& host, uint32_t now_ms) const;
+  uint32_t penalty_left(const proto::PeerAddress& host, uint32_t now_ms) const;
 
  private:
   struct Offender {
-    PeerAddress host;
+    proto::PeerAddress host;
     uint32_t failures = 0;  // 0 = free slot
     uint32_t last_failure_ms = 0;
     uint32_t penalty_ms = 0;
   };
 
-  size_t index_of(const PeerAddress& host, uint32_t now_ms) const;  // kSlots when not remembered
-  size_t slot_for(const PeerAddress& host, uint32_t now_ms) const;
+  size_t index_of(const proto::PeerAddress& host, uint32_t now_ms) const;  // kSlots when not remembered
+  size_t slot_for(const proto::PeerAddress& host, uint32_t now_ms) const;
   bool remembered(const Offender& offender, uint32_t now_ms) const;
   uint32_t penalty_for(uint32_t failures) const;
 

@@ -1,6 +1,9 @@
 #include "core/espota/device_session.h"
 
+#include <string.h>
+
 #include "core/espota/replies.h"
+#include "core/proto/time.h"
 #include "core/util/text.h"
 
 namespace otakit::espota {
@@ -10,7 +13,11 @@ namespace {
 inline constexpr char kBusyReply[] = "ERR: ERROR[15]: Update already running\n";
 
 // The earlier of two deadlines on the wrapping millisecond clock.
-uint32_t earlier(uint32_t a, uint32_t b) { return time_reached(a, b) ? b : a; }
+uint32_t earlier(uint32_t a, uint32_t b) { return proto::time_reached(a, b) ? b : a; }
+
+static_assert(static_cast<uint16_t>(Command::flash) == static_cast<uint8_t>(UpdateCommand::flash) &&
+                  static_cast<uint16_t>(Command::filesystem) == static_cast<uint8_t>(UpdateCommand::filesystem),
+              "an invitation's command is the Updater's");
 
 }  // namespace
 
@@ -25,7 +32,8 @@ const char* describe(OtaError error) {
   return "unknown";
 }
 
-DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config), offenders_(config.auth_penalty) {
+DeviceSession::DeviceSession(const DeviceConfig& config, UpdateSink& sink)
+    : config_(config), sink_(sink), offenders_(config.auth_penalty) {
   if (config.password_hash != nullptr && config.password_hash[0] != '\0') {
     has_password_ = normalize_password_hash(config.password_hash, strlen(config.password_hash), &password_hash_);
     // A malformed hash must not silently disable authentication: nothing can match it.
@@ -38,7 +46,7 @@ DeviceSession::DeviceSession(const DeviceConfig& config) : config_(config), offe
 
 // ---- inputs ---------------------------------------------------------------------------------
 
-void DeviceSession::on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
   if (len > kMaxRequestDatagram) return drop(from, "datagram too long for espota");
   switch (state_) {
@@ -46,36 +54,12 @@ void DeviceSession::on_datagram(const PeerAddress& from, const uint8_t* data, si
       return handle_idle(from, data, len, now);
     case DeviceState::auth_delayed:
     case DeviceState::waiting_auth:
-      if (same_peer(from, peer_)) return handle_inviter(from, data, len, now);
+      if (proto::same_peer(from, peer_)) return handle_inviter(from, data, len, now);
       return handle_other_peer(from, data, len, now);
     default:
-      if (same_peer(from, peer_)) return handle_active_uploader(from, data, len);
+      if (proto::same_peer(from, peer_)) return handle_active_uploader(from, data, len);
       return handle_other_peer(from, data, len, now);
   }
-}
-
-void DeviceSession::on_update_begun(bool ok, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::beginning) return;
-  if (!ok) {
-    size_t n = format_error_reply(error_message ? error_message : "ERROR[0]: begin failed", udp_out_, sizeof(udp_out_));
-    emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
-    return finish(false, OtaError::begin, error_message, now);
-  }
-  emit_bytes(DeviceAction::send_udp, peer_, kReplyOk, sizeof(kReplyOk) - 1);
-  emit(DeviceAction::started);
-  DeviceEvent progress;
-  progress.action = DeviceAction::progress;
-  progress.done = 0;
-  progress.size = invitation_.size;
-  events_.push(progress);
-  DeviceEvent connect;
-  connect.action = DeviceAction::connect_tcp;
-  connect.peer = peer_;
-  connect.peer.port = invitation_.port;
-  events_.push(connect);
-  received_ = 0;
-  state_ = DeviceState::connecting;
-  set_deadline(now + config_.connect_timeout_ms);
 }
 
 void DeviceSession::on_tcp_connected(uint32_t now) {
@@ -85,7 +69,7 @@ void DeviceSession::on_tcp_connected(uint32_t now) {
 
 void DeviceSession::on_tcp_connect_failed(uint32_t now) {
   if (state_ != DeviceState::connecting) return;
-  emit(DeviceAction::abort_update);
+  sink_.abort();
   emit(DeviceAction::close_tcp);
   TextBuilder text(message_, sizeof(message_));
   text.add("could not connect back to the uploader's TCP port ").add_u32(invitation_.port);
@@ -94,62 +78,14 @@ void DeviceSession::on_tcp_connect_failed(uint32_t now) {
 
 void DeviceSession::on_tcp_data(const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
-  if (state_ != DeviceState::receiving || len == 0 || pending_write_ != 0) return;
+  if (state_ != DeviceState::receiving || len == 0) return;
   uint32_t remaining = invitation_.size - received_;
   // Bytes past the announced size are ignored, as the original's Update.write(client) does.
   uint32_t take = len < remaining ? static_cast<uint32_t>(len) : remaining;
   last_data_at_ = now;
   rearm_receive_deadline();
   if (take == 0) return;
-  pending_write_ = take;
-  DeviceEvent write;
-  write.action = DeviceAction::write_update;
-  write.data = data;
-  write.len = take;
-  events_.push(write);
-}
-
-void DeviceSession::on_update_written(uint32_t accepted, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::receiving || pending_write_ == 0) return;
-  uint32_t requested = pending_write_;
-  pending_write_ = 0;
-  if (accepted > 0) {
-    received_ += accepted < requested ? accepted : requested;
-    size_t n = format_ack(accepted < requested ? accepted : requested, ack_out_);
-    emit_bytes(DeviceAction::tcp_send, peer_, ack_out_, n);
-    DeviceEvent progress;
-    progress.action = DeviceAction::progress;
-    progress.done = received_;
-    progress.size = invitation_.size;
-    events_.push(progress);
-  }
-  if (accepted < requested) {
-    return fail_transfer(OtaError::end, error_message ? error_message : "ERROR[1]: Flash Write Failed", now);
-  }
-  if (received_ == invitation_.size) {
-    state_ = DeviceState::ending;
-    has_deadline_ = false;
-    emit(DeviceAction::end_update);
-  }
-}
-
-void DeviceSession::on_update_ended(bool ok, const char* error_message, uint32_t now) {
-  if (state_ != DeviceState::ending) return;
-  result_ok_ = ok;
-  result_error_ = OtaError::end;
-  TextBuilder text(result_out_, sizeof(result_out_));
-  if (ok) {
-    text.add(kResultOk);
-    message_[0] = '\0';
-  } else {
-    const char* message = error_message ? error_message : "ERROR[0]: end failed";
-    text.add(message).add_char('\n');
-    TextBuilder(message_, sizeof(message_)).add(message);
-  }
-  // The result waits result_delay_ms so it never merges with the last ack: espota.py reads
-  // "1176ERROR[7]..." in its per-chunk recv() and then waits forever (vectors: md5-mismatch-espota-hang).
-  state_ = DeviceState::sending_result;
-  set_deadline(now + config_.result_delay_ms);
+  write_update(data, take, now);
 }
 
 void DeviceSession::on_tcp_closed(uint32_t now) {
@@ -157,7 +93,7 @@ void DeviceSession::on_tcp_closed(uint32_t now) {
     case DeviceState::connecting:
       return on_tcp_connect_failed(now);
     case DeviceState::receiving: {
-      emit(DeviceAction::abort_update);
+      sink_.abort();
       emit(DeviceAction::close_tcp);
       TextBuilder text(message_, sizeof(message_));
       text.add("the uploader closed the connection after ")
@@ -178,6 +114,12 @@ void DeviceSession::on_tcp_closed(uint32_t now) {
 
 void DeviceSession::on_tick(uint32_t now) { advance(now); }
 
+void DeviceSession::abandon() {
+  if (state_ == DeviceState::connecting || state_ == DeviceState::receiving) sink_.abort();
+  state_ = DeviceState::idle;
+  has_deadline_ = false;
+}
+
 bool DeviceSession::next_deadline(uint32_t* at_ms) const {
   if (!has_deadline_) return false;
   *at_ms = deadline_;
@@ -187,7 +129,7 @@ bool DeviceSession::next_deadline(uint32_t* at_ms) const {
 // ---- timers ---------------------------------------------------------------------------------
 
 void DeviceSession::advance(uint32_t now) {
-  if (!has_deadline_ || !time_reached(now, deadline_)) return;
+  if (!has_deadline_ || !proto::time_reached(now, deadline_)) return;
   has_deadline_ = false;
   switch (state_) {
     case DeviceState::auth_delayed:
@@ -195,7 +137,7 @@ void DeviceSession::advance(uint32_t now) {
     case DeviceState::waiting_auth:
       return on_auth_timeout(now);
     case DeviceState::connecting: {
-      emit(DeviceAction::abort_update);
+      sink_.abort();
       emit(DeviceAction::close_tcp);
       TextBuilder text(message_, sizeof(message_));
       text.add("no TCP connection to the uploader within ").add_u32(config_.connect_timeout_ms).add(" ms");
@@ -225,11 +167,11 @@ void DeviceSession::check_receive_progress(uint32_t now) {
   char reason[160];
   TextBuilder text(reason, sizeof(reason));
   text.add("ERROR[6]: Stream Read Timeout: ");
-  if (time_reached(now, receive_started_at_ + config_.transfer_timeout_ms)) {
+  if (proto::time_reached(now, receive_started_at_ + config_.transfer_timeout_ms)) {
     text.add("the transfer took longer than ").add_u32(config_.transfer_timeout_ms).add(" ms");
-  } else if (time_reached(now, last_data_at_ + config_.receive_timeout_ms)) {
+  } else if (proto::time_reached(now, last_data_at_ + config_.receive_timeout_ms)) {
     text.add("no data for ").add_u32(config_.receive_timeout_ms).add(" ms");
-  } else if (config_.receive_min_bytes > 0 && time_reached(now, window_started_at_ + config_.receive_window_ms)) {
+  } else if (config_.receive_min_bytes > 0 && proto::time_reached(now, window_started_at_ + config_.receive_window_ms)) {
     uint32_t got = received_ - received_at_window_start_;
     uint32_t left = invitation_.size - received_at_window_start_;
     uint32_t needed = left < config_.receive_min_bytes ? left : config_.receive_min_bytes;
@@ -249,7 +191,7 @@ void DeviceSession::check_receive_progress(uint32_t now) {
 
 // ---- datagrams ------------------------------------------------------------------------------
 
-void DeviceSession::handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_idle(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::is_auth_reply) return drop(from, "auth reply without an invitation");
@@ -259,7 +201,7 @@ void DeviceSession::handle_idle(const PeerAddress& from, const uint8_t* data, si
 }
 
 // The inviting host (same IP and UDP port) while the device waits to challenge it or for its reply.
-void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_inviter(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::ok) {
@@ -272,14 +214,14 @@ void DeviceSession::handle_inviter(const PeerAddress& from, const uint8_t* data,
   check_auth_reply(from, data, len, now);
 }
 
-void DeviceSession::check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::check_auth_reply(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   AuthReply reply;
   AuthReplyError error = parse_auth_reply(data, len, &reply);
   if (error != AuthReplyError::ok) return drop(from, describe(error));
   Hex32 expected = auth_response(password_hash_, nonce_, reply.cnonce);
   if (auth_response_matches(expected, reply.response)) {
     offenders_.forgive(peer_);
-    return begin_update();
+    return begin_update(now);
   }
   reject_password(now);
 }
@@ -297,7 +239,7 @@ void DeviceSession::reject_password(uint32_t now) {
 }
 
 // Same host while an update runs: npm esp-ota re-sends invitations and auth replies.
-void DeviceSession::handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len) {
+void DeviceSession::handle_active_uploader(const proto::PeerAddress& from, const uint8_t* data, size_t len) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::ok && invitation == invitation_)
@@ -310,7 +252,7 @@ void DeviceSession::handle_active_uploader(const PeerAddress& from, const uint8_
   drop(from, describe(error));
 }
 
-void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void DeviceSession::handle_other_peer(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   Invitation invitation;
   InvitationError error = parse_invitation(data, len, &invitation);
   if (error == InvitationError::is_auth_reply) return drop(from, "auth reply from a host that did not invite");
@@ -323,16 +265,16 @@ void DeviceSession::handle_other_peer(const PeerAddress& from, const uint8_t* da
 // uploader if it is serving a wrong-password penalty, comes from a host that failed before, or
 // has held its challenge past the grace. A newcomer under penalty itself never takes over, so
 // guessing from several addresses cannot push a clean host out.
-bool DeviceSession::may_take_over(const PeerAddress& from, uint32_t now) const {
+bool DeviceSession::may_take_over(const proto::PeerAddress& from, uint32_t now) const {
   if (state_ != DeviceState::auth_delayed && state_ != DeviceState::waiting_auth) return false;
   if (offenders_.penalty_left(from, now) > 0) return false;
   if (state_ == DeviceState::auth_delayed) return true;
-  return offenders_.failures(peer_, now) > 0 || time_reached(now, challenged_at_ + config_.auth_grace_ms);
+  return offenders_.failures(peer_, now) > 0 || proto::time_reached(now, challenged_at_ + config_.auth_grace_ms);
 }
 
-void DeviceSession::take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+void DeviceSession::take_over(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) {
   bool held_too_long =
-      state_ == DeviceState::waiting_auth && time_reached(now, challenged_at_ + config_.auth_grace_ms);
+      state_ == DeviceState::waiting_auth && proto::time_reached(now, challenged_at_ + config_.auth_grace_ms);
   if (held_too_long) offenders_.record_failure(peer_, now);
   emit_bytes(DeviceAction::send_udp, peer_, kBusyReply, sizeof(kBusyReply) - 1);
   TextBuilder text(message_, sizeof(message_));
@@ -343,24 +285,23 @@ void DeviceSession::take_over(const PeerAddress& from, const Invitation& invitat
   start_session(from, invitation, now);
 }
 
-void DeviceSession::answer_busy(const PeerAddress& to, uint32_t now) {
-  if (has_busy_reply_ && !time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
+void DeviceSession::answer_busy(const proto::PeerAddress& to, uint32_t now) {
+  if (has_busy_reply_ && !proto::time_reached(now, busy_reply_at_ + config_.busy_reply_interval_ms))
     return drop(to, "busy with another uploader (answer rate-limited)");
   has_busy_reply_ = true;
   busy_reply_at_ = now;
   emit_bytes(DeviceAction::send_udp, to, kBusyReply, sizeof(kBusyReply) - 1);
-  log(LogLevel::debug, to, "answered busy: another uploader holds the device");
+  log(proto::LogLevel::debug, to, "answered busy: another uploader holds the device");
 }
 
 // ---- session steps --------------------------------------------------------------------------
 
-void DeviceSession::start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now) {
+void DeviceSession::start_session(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) {
   peer_ = from;
   invitation_ = invitation;
   received_ = 0;
-  pending_write_ = 0;
   session_started_at_ = now;
-  if (!has_password_) return begin_update();
+  if (!has_password_) return begin_update(now);
   uint32_t penalty = offenders_.penalty_left(from, now);
   if (penalty == 0) return send_challenge(now);
   state_ = DeviceState::auth_delayed;
@@ -371,7 +312,7 @@ void DeviceSession::start_session(const PeerAddress& from, const Invitation& inv
       .add(" ms: this host failed to log in ")
       .add_u32(offenders_.failures(from, now))
       .add(" time(s) lately");
-  log(LogLevel::info, from, log_text_);
+  log(proto::LogLevel::info, from, log_text_);
 }
 
 // Same uploader, new request: a fresh nonce, but its grace and auth deadline run on, so changing
@@ -409,16 +350,30 @@ void DeviceSession::resend_challenge() {
   emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
 }
 
-void DeviceSession::begin_update() {
-  state_ = DeviceState::beginning;
-  has_deadline_ = false;
-  DeviceEvent begin;
-  begin.action = DeviceAction::begin_update;
-  begin.peer = peer_;
-  begin.command = invitation_.command;
-  begin.size = invitation_.size;
-  begin.md5 = invitation_.md5;
-  events_.push(begin);
+void DeviceSession::begin_update(uint32_t now) {
+  if (!sink_.begin(invitation_.size, static_cast<UpdateCommand>(invitation_.command), invitation_.md5)) {
+    // The sink's text stays put until the next call into the session, so the finished event can
+    // show it without taking message_, which a finished event of this same call may still show.
+    const char* error_message = sink_.error_message();
+    size_t n = format_error_reply(error_message ? error_message : "ERROR[0]: begin failed", udp_out_, sizeof(udp_out_));
+    emit_bytes(DeviceAction::send_udp, peer_, udp_out_, n);
+    return finish(false, OtaError::begin, error_message ? error_message : "", now);
+  }
+  emit_bytes(DeviceAction::send_udp, peer_, kReplyOk, sizeof(kReplyOk) - 1);
+  emit(DeviceAction::started);
+  DeviceEvent progress;
+  progress.action = DeviceAction::progress;
+  progress.done = 0;
+  progress.size = invitation_.size;
+  events_.push(progress);
+  DeviceEvent connect;
+  connect.action = DeviceAction::connect_tcp;
+  connect.peer = peer_;
+  connect.peer.port = invitation_.port;
+  events_.push(connect);
+  received_ = 0;
+  state_ = DeviceState::connecting;
+  set_deadline(now + config_.connect_timeout_ms);
 }
 
 void DeviceSession::start_receiving(uint32_t now) {
@@ -430,6 +385,44 @@ void DeviceSession::start_receiving(uint32_t now) {
   rearm_receive_deadline();
 }
 
+void DeviceSession::write_update(const uint8_t* data, uint32_t len, uint32_t now) {
+  uint32_t accepted = sink_.write(data, len);
+  if (accepted > 0) {
+    received_ += accepted < len ? accepted : len;
+    size_t n = format_ack(accepted < len ? accepted : len, ack_out_);
+    emit_bytes(DeviceAction::tcp_send, peer_, ack_out_, n);
+    DeviceEvent progress;
+    progress.action = DeviceAction::progress;
+    progress.done = received_;
+    progress.size = invitation_.size;
+    events_.push(progress);
+  }
+  if (accepted < len) {
+    const char* error_message = sink_.error_message();
+    return fail_transfer(OtaError::end, error_message ? error_message : "ERROR[1]: Flash Write Failed", now);
+  }
+  if (received_ == invitation_.size) end_update(now);
+}
+
+void DeviceSession::end_update(uint32_t now) {
+  result_ok_ = sink_.end();
+  result_error_ = OtaError::end;
+  TextBuilder text(result_out_, sizeof(result_out_));
+  if (result_ok_) {
+    text.add(kResultOk);
+    message_[0] = '\0';
+  } else {
+    const char* error_message = sink_.error_message();
+    const char* message = error_message ? error_message : "ERROR[0]: end failed";
+    text.add(message).add_char('\n');
+    TextBuilder(message_, sizeof(message_)).add(message);
+  }
+  // The result waits result_delay_ms so it never merges with the last ack: espota.py reads
+  // "1176ERROR[7]..." in its per-chunk recv() and then waits forever (vectors: md5-mismatch-espota-hang).
+  state_ = DeviceState::sending_result;
+  set_deadline(now + config_.result_delay_ms);
+}
+
 void DeviceSession::rearm_receive_deadline() {
   uint32_t at = earlier(last_data_at_ + config_.receive_timeout_ms, receive_started_at_ + config_.transfer_timeout_ms);
   if (config_.receive_min_bytes > 0) at = earlier(at, window_started_at_ + config_.receive_window_ms);
@@ -437,12 +430,13 @@ void DeviceSession::rearm_receive_deadline() {
 }
 
 // Something went wrong mid-transfer: drop the staged bytes now, tell the uploader after the gap.
+// The message is copied first: it may be the sink's own text, which abort() may replace.
 void DeviceSession::fail_transfer(OtaError kind, const char* message, uint32_t now) {
-  emit(DeviceAction::abort_update);
   result_ok_ = false;
   result_error_ = kind;
   TextBuilder(result_out_, sizeof(result_out_)).add(message).add_char('\n');
   TextBuilder(message_, sizeof(message_)).add(message);
+  sink_.abort();
   state_ = DeviceState::sending_result;
   set_deadline(now + config_.result_delay_ms);
 }
@@ -461,8 +455,7 @@ void DeviceSession::finish(bool success, OtaError kind, const char* message, uin
   done.error = kind;
   done.size = invitation_.size;
   done.done = received_;
-  if (message != message_) TextBuilder(message_, sizeof(message_)).add(message ? message : "");
-  done.text = message_;
+  done.text = message;
   events_.push(done);
   has_finished_ = true;
   finished_peer_ = peer_;
@@ -470,17 +463,16 @@ void DeviceSession::finish(bool success, OtaError kind, const char* message, uin
   finished_at_ = now;
   state_ = DeviceState::idle;
   has_deadline_ = false;
-  pending_write_ = 0;
 }
 
-bool DeviceSession::is_repeat_of_finished(const PeerAddress& from, const Invitation& invitation, uint32_t now) const {
-  return has_finished_ && same_peer(from, finished_peer_) && invitation == finished_invitation_ &&
-         !time_reached(now, finished_at_ + config_.repeat_window_ms);
+bool DeviceSession::is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const {
+  return has_finished_ && proto::same_peer(from, finished_peer_) && invitation == finished_invitation_ &&
+         !proto::time_reached(now, finished_at_ + config_.repeat_window_ms);
 }
 
 // ---- events ---------------------------------------------------------------------------------
 
-void DeviceSession::drop(const PeerAddress& from, const char* why) {
+void DeviceSession::drop(const proto::PeerAddress& from, const char* why) {
   ++dropped_;
   DeviceEvent event;
   event.action = DeviceAction::dropped;
@@ -489,7 +481,7 @@ void DeviceSession::drop(const PeerAddress& from, const char* why) {
   events_.push(event);
 }
 
-void DeviceSession::log(LogLevel level, const PeerAddress& about, const char* text) {
+void DeviceSession::log(proto::LogLevel level, const proto::PeerAddress& about, const char* text) {
   DeviceEvent event;
   event.action = DeviceAction::log;
   event.level = level;
@@ -503,10 +495,11 @@ void DeviceSession::emit(DeviceAction action) {
   event.action = action;
   event.peer = peer_;
   event.size = invitation_.size;
+  event.command = invitation_.command;
   events_.push(event);
 }
 
-void DeviceSession::emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len) {
+void DeviceSession::emit_bytes(DeviceAction action, const proto::PeerAddress& to, const void* data, size_t len) {
   DeviceEvent event;
   event.action = action;
   event.peer = to;

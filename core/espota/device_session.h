@@ -1,8 +1,9 @@
-// The device side of espota as a sans-IO state machine: datagrams, TCP events, Updater results
-// and the time go in; actions (datagrams, connect, Updater calls, acks, close, log lines) come out
-// of poll(). ArduinoOTA's wire behaviour without its faults: CSPRNG nonces, bounded and fair auth
-// waits (docs/espota.md, "Fairness"), a per-host wrong-password delay, deadlines and a minimum
-// rate for the transfer, a clear end when the uploader leaves, a gap before the result.
+// The device side of espota as a sans-IO state machine: datagrams, TCP events and the time go in;
+// actions (datagrams, connect, acks, close, log lines) come out of poll(), and the image goes into
+// the UpdateSink the session is given. ArduinoOTA's wire behaviour without its faults: CSPRNG
+// nonces, bounded and fair auth waits (docs/espota.md, "Fairness"), a per-host wrong-password
+// delay, deadlines and a minimum rate for the transfer, a clear end when the uploader leaves, a
+// gap before the result.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,11 @@
 #include "core/espota/auth_offenders.h"
 #include "core/espota/invitation.h"
 #include "core/espota/protocol.h"
+#include "core/proto/event_queue.h"
+#include "core/proto/log_level.h"
+#include "core/proto/peer_address.h"
+#include "core/proto/random_source.h"
+#include "core/updater/update_sink.h"
 
 namespace otakit::espota {
 
@@ -18,7 +24,7 @@ struct DeviceConfig {
   // md5hex of the password (lowercase; see password_hash / normalize_password_hash); nullptr or
   // empty = no password.
   const char* password_hash = nullptr;
-  RandomSource random;                   // for the nonces; required when a password is set
+  proto::RandomSource random;            // for the nonces; required when a password is set
   uint32_t auth_timeout_ms = 10000;      // the original waits forever
   uint32_t auth_grace_ms = 1000;         // a clean host keeps its challenge this long against
                                          //   another uploader (espota.py answers in one round trip)
@@ -38,11 +44,9 @@ enum class DeviceState : uint8_t {
   idle,
   auth_delayed,    // an invitation waits for the wrong-password penalty to pass
   waiting_auth,    // challenge sent, waiting for "200 <cnonce> <response>"
-  beginning,       // begin_update emitted, waiting for on_update_begun()
-  connecting,      // connect_tcp emitted, waiting for on_tcp_connected()
-  receiving,       // image bytes flow in, each write acked
-  ending,          // end_update emitted, waiting for on_update_ended()
-  sending_result,  // OK / ERROR goes out after result_delay_ms
+  connecting,      // update begun, connect_tcp emitted, waiting for on_tcp_connected()
+  receiving,       // image bytes flow into the sink, each write acked
+  sending_result,  // the update ended or failed; OK / ERROR goes out after result_delay_ms
 };
 
 // ArduinoOTA's ota_error_t numbering, for onError().
@@ -50,51 +54,47 @@ enum class OtaError : uint8_t { auth = 0, begin = 1, connect = 2, receive = 3, e
 const char* describe(OtaError error);
 
 enum class DeviceAction : uint8_t {
-  send_udp,      // data/len to peer
-  begin_update,  // command, size, md5: Updater begin + set_md5, then call on_update_begun()
-  connect_tcp,   // connect to peer (host IP, invitation port), then on_tcp_connected/_failed()
-  write_update,  // data/len: write into the Updater, then call on_update_written()
-  end_update,    // Updater end(), then call on_update_ended()
-  abort_update,  // Updater abort(): nothing staged, the running image stays
-  tcp_send,      // data/len on the upload connection
-  close_tcp,     // flush what was queued, then close the upload connection
-  started,       // onStart(): the update began
-  progress,      // onProgress(done, size)
-  finished,      // the session ended: success, or error + text (onEnd / onError, once)
-  dropped,       // a datagram from peer was ignored; text says why (for logs, at debug level)
-  log,           // a decision worth a log line at `level`, about peer; text says what
+  send_udp,     // data/len to peer
+  connect_tcp,  // connect to peer (host IP, invitation port), then on_tcp_connected/_failed()
+  tcp_send,     // data/len on the upload connection
+  close_tcp,    // flush what was queued, then close the upload connection
+  started,      // onStart(command): the sink began the update
+  progress,     // onProgress(done, size)
+  finished,     // the session ended: success, or error + text (onEnd / onError, once)
+  dropped,      // a datagram from peer was ignored; text says why (for logs, at debug level)
+  log,          // a decision worth a log line at `level`, about peer; text says what
 };
 
 struct DeviceEvent {
   DeviceAction action = DeviceAction::dropped;
-  PeerAddress peer;               // send_udp destination, connect_tcp target, source of a drop
+  proto::PeerAddress peer;        // send_udp destination, connect_tcp target, source of a drop
   const uint8_t* data = nullptr;  // valid until the next call into the session
   size_t len = 0;
-  Command command = Command::flash;
+  Command command = Command::flash;  // started
   uint32_t size = 0;
   uint32_t done = 0;
-  const char* md5 = nullptr;
   bool success = false;
   OtaError error = OtaError::auth;
-  LogLevel level = LogLevel::debug;  // log
+  proto::LogLevel level = proto::LogLevel::debug;  // log
   const char* text = nullptr;
 };
 
 class DeviceSession {
  public:
-  explicit DeviceSession(const DeviceConfig& config);
+  // The session begins, writes, ends and aborts updates on sink, from inside its inputs; the sink
+  // must not call back into the session.
+  DeviceSession(const DeviceConfig& config, UpdateSink& sink);
 
   // Inputs. Each may queue events; drain poll() after every call (payload pointers stay valid
   // until the next call into the session, so copy what must outlive it).
-  void on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
-  void on_update_begun(bool ok, const char* error_message, uint32_t now_ms);
+  void on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
   void on_tcp_connected(uint32_t now_ms);
   void on_tcp_connect_failed(uint32_t now_ms);
   void on_tcp_data(const uint8_t* data, size_t len, uint32_t now_ms);
-  void on_update_written(uint32_t accepted, const char* error_message, uint32_t now_ms);
-  void on_update_ended(bool ok, const char* error_message, uint32_t now_ms);
   void on_tcp_closed(uint32_t now_ms);
   void on_tick(uint32_t now_ms);
+  // The driver shuts down: an update in progress is aborted, the session is idle, no event follows.
+  void abandon();
 
   bool poll(DeviceEvent* out) { return events_.pop(out); }
   // When on_tick() next has work; false when no timer is needed.
@@ -104,7 +104,7 @@ class DeviceSession {
   bool has_password() const { return has_password_; }
   uint32_t received() const { return received_; }
   // Failed logins of this host (by IP) that still count towards its penalty.
-  uint32_t auth_failures(const PeerAddress& host, uint32_t now_ms) const { return offenders_.failures(host, now_ms); }
+  uint32_t auth_failures(const proto::PeerAddress& host, uint32_t now_ms) const { return offenders_.failures(host, now_ms); }
   uint32_t dropped_datagrams() const { return dropped_; }
   bool queue_overflowed() const { return events_.overflowed(); }
 
@@ -112,48 +112,51 @@ class DeviceSession {
   void advance(uint32_t now);
   void on_auth_timeout(uint32_t now);
   void check_receive_progress(uint32_t now);
-  void handle_idle(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  void handle_inviter(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  void handle_active_uploader(const PeerAddress& from, const uint8_t* data, size_t len);
-  void handle_other_peer(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
-  bool may_take_over(const PeerAddress& from, uint32_t now) const;
-  void take_over(const PeerAddress& from, const Invitation& invitation, uint32_t now);
-  void answer_busy(const PeerAddress& to, uint32_t now);
-  void check_auth_reply(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_idle(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_inviter(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  void handle_active_uploader(const proto::PeerAddress& from, const uint8_t* data, size_t len);
+  void handle_other_peer(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
+  bool may_take_over(const proto::PeerAddress& from, uint32_t now) const;
+  void take_over(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void answer_busy(const proto::PeerAddress& to, uint32_t now);
+  void check_auth_reply(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now);
   void reject_password(uint32_t now);
-  void start_session(const PeerAddress& from, const Invitation& invitation, uint32_t now);
+  void start_session(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now);
   void change_invitation(const Invitation& invitation);
   void send_challenge(uint32_t now);
   bool new_nonce();
   void resend_challenge();
-  void begin_update();
+  void begin_update(uint32_t now);
   void start_receiving(uint32_t now);
+  void write_update(const uint8_t* data, uint32_t len, uint32_t now);
+  void end_update(uint32_t now);
   void rearm_receive_deadline();
   void fail_transfer(OtaError kind, const char* message, uint32_t now);
   void send_result(uint32_t now);
+  // message is message_, or text that stays put until the next call into the session.
   void finish(bool success, OtaError kind, const char* message, uint32_t now);
-  void drop(const PeerAddress& from, const char* why);
-  void log(LogLevel level, const PeerAddress& about, const char* text);
+  void drop(const proto::PeerAddress& from, const char* why);
+  void log(proto::LogLevel level, const proto::PeerAddress& about, const char* text);
   void emit(DeviceAction action);
-  void emit_bytes(DeviceAction action, const PeerAddress& to, const void* data, size_t len);
+  void emit_bytes(DeviceAction action, const proto::PeerAddress& to, const void* data, size_t len);
   void set_deadline(uint32_t at) {
     deadline_ = at;
     has_deadline_ = true;
   }
-  bool is_repeat_of_finished(const PeerAddress& from, const Invitation& invitation, uint32_t now) const;
+  bool is_repeat_of_finished(const proto::PeerAddress& from, const Invitation& invitation, uint32_t now) const;
 
   DeviceConfig config_;
+  UpdateSink& sink_;
   Hex32 password_hash_;
   bool has_password_ = false;
 
   DeviceState state_ = DeviceState::idle;
-  PeerAddress peer_;
+  proto::PeerAddress peer_;
   Invitation invitation_;
   Hex32 nonce_;
   uint32_t deadline_ = 0;
   bool has_deadline_ = false;
   uint32_t received_ = 0;
-  uint32_t pending_write_ = 0;
   bool result_ok_ = false;
   OtaError result_error_ = OtaError::end;
 
@@ -167,7 +170,7 @@ class DeviceSession {
   uint32_t received_at_window_start_ = 0;
 
   bool has_finished_ = false;
-  PeerAddress finished_peer_;
+  proto::PeerAddress finished_peer_;
   Invitation finished_invitation_;
   uint32_t finished_at_ = 0;
 
@@ -180,7 +183,7 @@ class DeviceSession {
   char result_out_[200] = {};
   char message_[200] = {};
   char log_text_[120] = {};
-  EventQueue<DeviceEvent, 16> events_;
+  proto::EventQueue<DeviceEvent, 16> events_;
 };
 
 }  // namespace otakit::espota

@@ -1,6 +1,9 @@
 #include "core/espota/host_session.h"
 
+#include <string.h>
+
 #include "core/espota/replies.h"
+#include "core/proto/time.h"
 #include "core/util/text.h"
 
 namespace otakit::espota {
@@ -44,18 +47,18 @@ void HostSession::start(uint32_t now) {
   send_datagram(now);
 }
 
-void HostSession::on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
+void HostSession::on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now) {
   advance(now);
   if (state_ != HostState::inviting && state_ != HostState::authenticating) return;
-  if (!same_peer(from, config_.device)) return note("ignored a datagram that did not come from the device");
+  if (!proto::same_peer(from, config_.device)) return note("ignored a datagram that did not come from the device");
   on_reply(data, len, now);
 }
 
-bool HostSession::on_tcp_connected(const PeerAddress& from, uint32_t now) {
+bool HostSession::on_tcp_connected(const proto::PeerAddress& from, uint32_t now) {
   advance(now);
   bool before_ok = state_ == HostState::inviting || state_ == HostState::authenticating;
   if (state_ != HostState::waiting_connection && !before_ok) return false;
-  if (!same_host(from, config_.device)) {
+  if (!proto::same_host(from, config_.device)) {
     note("refused a TCP connection that did not come from the device's address");
     return false;
   }
@@ -144,7 +147,7 @@ uint32_t HostSession::deadline() const {
 void HostSession::advance(uint32_t now) {
   if (state_ == HostState::idle || state_ == HostState::done) return;
   if (state_ == HostState::inviting || state_ == HostState::authenticating) {
-    if (time_reached(now, answer_deadline_)) {
+    if (proto::time_reached(now, answer_deadline_)) {
       TextBuilder text(message_, sizeof(message_));
       text.add(state_ == HostState::inviting ? "no answer to the invitation" : "no answer to the authentication")
           .add(" within ")
@@ -152,10 +155,10 @@ void HostSession::advance(uint32_t now) {
           .add(" ms");
       return finish(state_ == HostState::inviting ? UploadOutcome::no_answer : UploadOutcome::auth_no_answer, message_);
     }
-    if (time_reached(now, next_resend_)) resend_datagram(now);
+    if (proto::time_reached(now, next_resend_)) resend_datagram(now);
     return;
   }
-  if (!time_reached(now, phase_deadline_)) return;
+  if (!proto::time_reached(now, phase_deadline_)) return;
   TextBuilder text(message_, sizeof(message_));
   switch (state_) {
     case HostState::waiting_connection:

@@ -11,6 +11,9 @@
 #include "core/espota/invitation.h"
 #include "core/espota/protocol.h"
 #include "core/espota/result_stream.h"
+#include "core/proto/event_queue.h"
+#include "core/proto/peer_address.h"
+#include "core/proto/random_source.h"
 
 namespace otakit::espota {
 
@@ -19,10 +22,10 @@ struct HostConfig {
   uint16_t listen_port = 0;  // the TCP port the driver already listens on
   uint32_t size = 0;
   char md5[kMd5HexLength + 1] = {};  // md5 of the image, lowercase hex
-  PeerAddress device;                // device IP and UDP port
+  proto::PeerAddress device;         // device IP and UDP port
   const char* password = "";         // espota.py answers a challenge with md5("") when none is given
   size_t password_length = 0;
-  RandomSource random;               // for the cnonce
+  proto::RandomSource random;        // for the cnonce
   bool stop_and_wait = false;        // espota.py pacing: one kChunkSize chunk, then wait for an ack
   uint32_t stream_block = 16384;     // bytes per send_data when streaming (TCP paces the rest)
   uint32_t answer_timeout_ms = 10000;  // per UDP exchange (espota.py: 10 s)
@@ -87,9 +90,9 @@ class HostSession {
   explicit HostSession(const HostConfig& config);
 
   void start(uint32_t now_ms);
-  void on_datagram(const PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
+  void on_datagram(const proto::PeerAddress& from, const uint8_t* data, size_t len, uint32_t now_ms);
   // Returns false (close that socket, keep listening) for a connection not from the device's IP.
-  bool on_tcp_connected(const PeerAddress& from, uint32_t now_ms);
+  bool on_tcp_connected(const proto::PeerAddress& from, uint32_t now_ms);
   void on_data_sent(uint32_t bytes, uint32_t now_ms);
   // A write failed because the device closed or reset the connection. Nothing more is sent, but
   // the bytes it sent before may still wait to be read (its acks and OK or ERROR), so the outcome
@@ -145,7 +148,7 @@ class HostSession {
   DeviceStreamParser parser_;
 
   char message_[240] = {};
-  EventQueue<HostEvent, 16> events_;
+  proto::EventQueue<HostEvent, 16> events_;
 };
 
 }  // namespace otakit::espota

@@ -1,6 +1,8 @@
 #include "core/espota/invitation.h"
 
-#include "core/espota/wire_scanner.h"
+#include <string.h>
+
+#include "core/proto/wire_scanner.h"
 #include "core/util/text.h"
 
 namespace otakit::espota {
@@ -26,8 +28,8 @@ const char* describe(InvitationError error) {
 namespace {
 
 // A missing field and a malformed one read differently in logs; both drop the packet.
-InvitationError field_error(ScanStatus status, InvitationError malformed) {
-  return status == ScanStatus::missing ? InvitationError::missing_field : malformed;
+InvitationError field_error(proto::ScanStatus status, InvitationError malformed) {
+  return status == proto::ScanStatus::missing ? InvitationError::missing_field : malformed;
 }
 
 }  // namespace
@@ -35,10 +37,10 @@ InvitationError field_error(ScanStatus status, InvitationError malformed) {
 InvitationError parse_invitation(const uint8_t* data, size_t len, Invitation* out) {
   if (len == 0) return InvitationError::empty;
   if (len > kMaxRequestDatagram) return InvitationError::too_long;
-  WireScanner scan(data, len);
+  proto::WireScanner scan(data, len);
 
   uint32_t command = 0;
-  if (scan.decimal(999, &command) != ScanStatus::ok) return InvitationError::bad_command;
+  if (scan.decimal(999, &command) != proto::ScanStatus::ok) return InvitationError::bad_command;
   if (command == static_cast<uint32_t>(Command::auth)) return InvitationError::is_auth_reply;
   if (command != static_cast<uint32_t>(Command::flash) &&
       command != static_cast<uint32_t>(Command::filesystem))
@@ -46,18 +48,18 @@ InvitationError parse_invitation(const uint8_t* data, size_t len, Invitation* ou
 
   if (!scan.separator()) return scan.at_end() ? InvitationError::missing_field : InvitationError::bad_separator;
   uint32_t port = 0;
-  ScanStatus status = scan.decimal(65535, &port);
-  if (status != ScanStatus::ok || port == 0) return field_error(status, InvitationError::bad_port);
+  proto::ScanStatus status = scan.decimal(65535, &port);
+  if (status != proto::ScanStatus::ok || port == 0) return field_error(status, InvitationError::bad_port);
 
   if (!scan.separator()) return scan.at_end() ? InvitationError::missing_field : InvitationError::bad_separator;
   uint32_t size = 0;
   status = scan.decimal(0x7FFFFFFFu, &size);
-  if (status != ScanStatus::ok || size == 0) return field_error(status, InvitationError::bad_size);
+  if (status != proto::ScanStatus::ok || size == 0) return field_error(status, InvitationError::bad_size);
 
   if (!scan.separator()) return scan.at_end() ? InvitationError::missing_field : InvitationError::bad_separator;
   Invitation parsed;
   status = scan.hex_field(kMd5HexLength, parsed.md5);
-  if (status != ScanStatus::ok) return field_error(status, InvitationError::bad_md5);
+  if (status != proto::ScanStatus::ok) return field_error(status, InvitationError::bad_md5);
   if (!scan.only_line_end_left()) return InvitationError::trailing_bytes;
 
   parsed.command = static_cast<Command>(command);

@@ -1,5 +1,7 @@
 #include "core/espota/replies.h"
 
+#include <string.h>
+
 #include "core/util/text.h"
 
 namespace otakit::espota {

@@ -2,15 +2,13 @@
 
 #include <string.h>
 
+#include "core/proto/time.h"
 #include "core/util/text.h"
 
 namespace otakit::mdns {
 namespace {
 
 constexpr uint16_t bit(uint8_t id) { return uint16_t(1u << id); }
-
-// Wrap-safe "now is at or after due" for a free-running 32-bit millisecond clock.
-bool time_reached(uint32_t now_ms, uint32_t due_ms) { return int32_t(now_ms - due_ms) >= 0; }
 
 // Copies a single DNS label given as text; 0 if it is empty, too long or holds a dot.
 size_t copy_label(char* out, const char* text) {
@@ -194,7 +192,7 @@ void Responder::rename_after_conflict(uint32_t now_ms) {
 }
 
 size_t Responder::on_timer(uint32_t now_ms, uint8_t* out, size_t capacity) {
-  if (!timer_pending() || !time_reached(now_ms, due_ms_)) return 0;
+  if (!timer_pending() || !proto::time_reached(now_ms, due_ms_)) return 0;
   if (state_ == ResponderState::probing) {
     if (probes_sent_ < kProbeCount) {
       ++probes_sent_;

@@ -176,9 +176,7 @@ uint32_t Updater::write(const uint8_t* data, uint32_t len) {
 }
 
 bool Updater::verify_md5() {
-  uint8_t digest[16];
-  md5_.finish(digest);
-  to_hex(digest, 16, md5_hex_);
+  md5_.finish_hex(md5_hex_);
   if (!md5_expected_set_ || hex_equal_ci(md5_expected_, md5_hex_, 32)) return true;
   char detail[100];
   TextBuilder(detail, sizeof(detail)).add("expected: ").add(md5_expected_).add(", calculated: ").add(md5_hex_);

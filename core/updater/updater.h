@@ -65,6 +65,7 @@ struct UpdaterHooks {
 class Updater {
  public:
   static constexpr uint32_t kBufferSize = kSectorSize;
+  static constexpr size_t kMessageSize = 160;  // room for error_message() and its NUL
 
   Updater(Flash& flash, const FlashLayout& layout, AppBoot& boot);
 
@@ -125,8 +126,8 @@ class Updater {
   uint32_t buffered_ = 0;
   bool md5_expected_set_ = false;
   char md5_expected_[33] = {};
-  char md5_hex_[33] = {};
-  char message_[160] = {};
+  char md5_hex_[crypto::kMd5HexSize] = {};
+  char message_[kMessageSize] = {};
   crypto::Md5 md5_;
   crypto::Sha256 sha256_;  // of the bytes as received: the boot path swaps in only these bytes
   alignas(4) uint8_t buffer_[kBufferSize];

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "core/espota/device_session.h"
+#include "core/proto/time.h"
+#include "tests/core/fake_update_sink.h"
 
 namespace otakit::espota {
 namespace {
@@ -14,8 +16,8 @@ namespace {
 const char kInvitation[] = "0 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n";
 const char kBusy[] = "ERR: ERROR[15]: Update already running\n";
 
-PeerAddress peer(uint8_t last, uint16_t port) {
-  PeerAddress p;
+proto::PeerAddress peer(uint8_t last, uint16_t port) {
+  proto::PeerAddress p;
   p.ip[0] = 10;
   p.ip[3] = last;
   p.ip_length = 4;
@@ -39,7 +41,8 @@ struct CountingRandom {
 struct Recorded {
   DeviceAction action;
   std::string bytes;
-  PeerAddress peer;
+  proto::PeerAddress peer;
+  Command command;
   bool success;
   OtaError error;
   std::string text;
@@ -47,7 +50,7 @@ struct Recorded {
   uint32_t size;
 };
 
-// Drives a DeviceSession and plays a cooperative Updater; records every event.
+// Drives a DeviceSession on a fake Updater (`sink`); records every event.
 class DeviceHarness {
  public:
   // raw_hash, when given, is passed to the session as is (to test normalisation).
@@ -57,7 +60,7 @@ class DeviceHarness {
     config.password_hash = raw_hash ? raw_hash : password ? hash_.text : nullptr;
     config.random = {&random_, &CountingRandom::fill};
     config_ = config;
-    session_ = new DeviceSession(config_);
+    session_ = new DeviceSession(config_, sink);
   }
   ~DeviceHarness() { delete session_; }
 
@@ -65,38 +68,34 @@ class DeviceHarness {
   CountingRandom& random() { return random_; }
   std::vector<Recorded>& events() { return events_; }
 
-  void datagram(const PeerAddress& from, const std::string& text, uint32_t now) {
+  void datagram(const proto::PeerAddress& from, const std::string& text, uint32_t now) {
     session_->on_datagram(from, reinterpret_cast<const uint8_t*>(text.data()), text.size(), now);
-    drain(now);
+    drain();
   }
   void data(size_t len, uint32_t now, char fill = 'x') {
     std::string bytes(len, fill);
     session_->on_tcp_data(reinterpret_cast<const uint8_t*>(bytes.data()), len, now);
-    drain(now);
+    drain();
   }
   void tick(uint32_t now) {
     session_->on_tick(now);
-    drain(now);
+    drain();
   }
   void connected(uint32_t now) {
     session_->on_tcp_connected(now);
-    drain(now);
+    drain();
   }
   void closed(uint32_t now) {
     session_->on_tcp_closed(now);
-    drain(now);
+    drain();
   }
 
-  // Updater behaviour for the next calls.
-  std::string begin_error;
-  std::string end_error;
-  uint32_t write_limit = UINT32_MAX;  // total bytes the "flash" takes before failing
-  std::string written;
+  otakit::testing::FakeUpdateSink sink;
 
-  std::vector<std::string> udp_sent(const PeerAddress* to = nullptr) const {
+  std::vector<std::string> udp_sent(const proto::PeerAddress* to = nullptr) const {
     std::vector<std::string> out;
     for (const auto& e : events_)
-      if (e.action == DeviceAction::send_udp && (!to || same_peer(*to, e.peer))) out.push_back(e.bytes);
+      if (e.action == DeviceAction::send_udp && (!to || proto::same_peer(*to, e.peer))) out.push_back(e.bytes);
     return out;
   }
   std::vector<std::string> tcp_sent() const {
@@ -116,16 +115,16 @@ class DeviceHarness {
     return nullptr;
   }
   // Invitation, auth if needed, begin OK, connect: ready to receive.
-  void start_transfer(const PeerAddress& from, uint32_t now, const char* password = nullptr) {
+  void start_transfer(const proto::PeerAddress& from, uint32_t now, const char* password = nullptr) {
     datagram(from, kInvitation, now);
     if (password) answer_challenge(from, password, now);
     connected(now);
     ASSERT_EQ(session_->state(), DeviceState::receiving);
   }
-  void answer_challenge(const PeerAddress& from, const char* password, uint32_t now) {
+  void answer_challenge(const proto::PeerAddress& from, const char* password, uint32_t now) {
     answer(from, udp_sent(&from).back(), password, now);
   }
-  void answer(const PeerAddress& from, const std::string& challenge, const char* password, uint32_t now) {
+  void answer(const proto::PeerAddress& from, const std::string& challenge, const char* password, uint32_t now) {
     ASSERT_EQ(challenge.rfind("AUTH ", 0), 0u);
     Hex32 nonce, cnonce;
     memcpy(nonce.text, challenge.data() + 5, 32);
@@ -139,29 +138,12 @@ class DeviceHarness {
   }
 
  private:
-  void drain(uint32_t now) {
+  void drain() {
     DeviceEvent e;
     while (session_->poll(&e)) {
       Recorded r{e.action, e.data ? std::string(reinterpret_cast<const char*>(e.data), e.len) : std::string(),
-                 e.peer, e.success, e.error, e.text ? e.text : "", e.done, e.size};
+                 e.peer, e.command, e.success, e.error, e.text ? e.text : "", e.done, e.size};
       events_.push_back(r);
-      switch (e.action) {
-        case DeviceAction::begin_update:
-          session_->on_update_begun(begin_error.empty(), begin_error.c_str(), now);
-          break;
-        case DeviceAction::write_update: {
-          uint32_t room = write_limit - static_cast<uint32_t>(written.size());
-          uint32_t take = e.len < room ? static_cast<uint32_t>(e.len) : room;
-          written.append(reinterpret_cast<const char*>(e.data), take);
-          session_->on_update_written(take, take < e.len ? "ERROR[1]: Flash Write Failed" : nullptr, now);
-          break;
-        }
-        case DeviceAction::end_update:
-          session_->on_update_ended(end_error.empty(), end_error.c_str(), now);
-          break;
-        default:
-          break;
-      }
     }
     ASSERT_FALSE(session_->queue_overflowed());
   }
@@ -173,8 +155,8 @@ class DeviceHarness {
   std::vector<Recorded> events_;
 };
 
-const PeerAddress kHost = peer(2, 50000);
-const PeerAddress kOther = peer(3, 50001);
+const proto::PeerAddress kHost = peer(2, 50000);
+const proto::PeerAddress kOther = peer(3, 50001);
 
 TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   DeviceHarness h;
@@ -182,7 +164,7 @@ TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"OK"});
   const Recorded* connect = h.last(DeviceAction::connect_tcp);
   ASSERT_NE(connect, nullptr);
-  EXPECT_TRUE(same_host(connect->peer, kHost));
+  EXPECT_TRUE(proto::same_host(connect->peer, kHost));
   EXPECT_EQ(connect->peer.port, 48266) << "connects to the port named in the invitation";
   h.data(1460, 10);
   h.data(2636, 20);
@@ -195,7 +177,13 @@ TEST(EspotaDevice, HappyPathWithoutPasswordFiresEachHookOnce) {
   EXPECT_EQ(h.count(DeviceAction::started), 1);
   EXPECT_EQ(h.count(DeviceAction::finished), 1);
   EXPECT_TRUE(h.last(DeviceAction::finished)->success);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 0);
+  EXPECT_EQ(h.last(DeviceAction::started)->command, Command::flash);
+  EXPECT_EQ(h.sink.begins, 1);
+  EXPECT_EQ(h.sink.begun_size, 4096u);
+  EXPECT_EQ(h.sink.begun_md5, "da01546d8044c9e517147aa7a6e6b8f5");
+  EXPECT_EQ(h.sink.written, std::string(4096, 'x'));
+  EXPECT_EQ(h.sink.ends, 1);
+  EXPECT_EQ(h.sink.aborts, 0);
   EXPECT_EQ(h.last(DeviceAction::progress)->done, 4096u);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
 }
@@ -206,14 +194,14 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
   h.answer_challenge(kHost, "wrong", 5);
   EXPECT_EQ(h.udp_sent().back(), "Authentication Failed");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.sink.begins, 0);
   EXPECT_EQ(h.session().auth_failures(kHost, 5), 1u);
 
   // The next invitation (new socket) is challenged only after 1 s, then 2 s, 4 s, 8 s, 8 s.
   uint32_t now = 5;
   uint32_t expected_delay[] = {1000, 2000, 4000, 8000, 8000};
   for (int attempt = 0; attempt < 5; ++attempt) {
-    PeerAddress from = peer(2, static_cast<uint16_t>(50010 + attempt));
+    proto::PeerAddress from = peer(2, static_cast<uint16_t>(50010 + attempt));
     size_t before = h.udp_sent(&from).size();
     h.datagram(from, kInvitation, now + 1);
     EXPECT_EQ(h.session().state(), DeviceState::auth_delayed);
@@ -227,7 +215,7 @@ TEST(EspotaDevice, WrongPasswordAnswersAuthenticationFailedAndPenalisesTheNextTr
     EXPECT_EQ(h.udp_sent(&from).back(), "Authentication Failed");
   }
   // The right password after the penalty works and clears the count.
-  PeerAddress from = peer(2, 50100);
+  proto::PeerAddress from = peer(2, 50100);
   h.datagram(from, kInvitation, now + 8000);
   h.answer_challenge(from, "admin", now + 8000);
   EXPECT_EQ(h.udp_sent(&from).back(), "OK");
@@ -238,7 +226,7 @@ TEST(EspotaDevice, PenaltyIsForgottenAfterAQuietMinute) {
   DeviceHarness h("admin");
   h.datagram(kHost, kInvitation, 0);
   h.answer_challenge(kHost, "wrong", 0);
-  PeerAddress later = peer(2, 50002);
+  proto::PeerAddress later = peer(2, 50002);
   h.datagram(later, kInvitation, 60000);
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
 }
@@ -252,7 +240,7 @@ TEST(EspotaDevice, AuthWaitTimesOutAndLateRepliesAreIgnored) {
   EXPECT_EQ(h.session().state(), DeviceState::idle);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::auth);
   h.answer_challenge(kHost, "admin", 10200);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 0);
+  EXPECT_EQ(h.sink.begins, 0);
   EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply without an invitation");
 }
 
@@ -261,8 +249,8 @@ TEST(EspotaDevice, OnlyTheInvitingHostMayAnswerTheChallenge) {
   h.datagram(kHost, kInvitation, 0);
   std::string challenge = h.udp_sent().back();
   // Same IP, other port, and another IP: both ignored, even with the right response.
-  PeerAddress same_ip_other_port = peer(2, 50999);
-  for (const PeerAddress& intruder : {same_ip_other_port, kOther}) {
+  proto::PeerAddress same_ip_other_port = peer(2, 50999);
+  for (const proto::PeerAddress& intruder : {same_ip_other_port, kOther}) {
     size_t sent = h.udp_sent().size();
     Hex32 nonce, cnonce;
     memcpy(nonce.text, challenge.data() + 5, 32);
@@ -290,7 +278,7 @@ TEST(EspotaDevice, DuplicateInvitationWhileWaitingForAuthGetsTheSameChallenge) {
   h.datagram(kHost, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 2100);
   EXPECT_NE(h.udp_sent().back(), sent[0]);
   h.answer_challenge(kHost, "admin", 2200);
-  EXPECT_EQ(h.last(DeviceAction::begin_update)->size, 4097u);
+  EXPECT_EQ(h.sink.begun_size, 4097u);
 }
 
 TEST(EspotaDevice, DuplicatesDuringTheUpdateAreIgnoredAndOthersGetBusy) {
@@ -305,7 +293,7 @@ TEST(EspotaDevice, DuplicatesDuringTheUpdateAreIgnoredAndOthersGetBusy) {
   h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5", 200);
   EXPECT_EQ(h.udp_sent(&kHost).back(), kBusy) << "a different request from the same socket is busy too";
   EXPECT_EQ(h.session().state(), DeviceState::receiving);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
 }
 
 TEST(EspotaDevice, SecondUploaderWhileWaitingForAuthIsBusyAndRateLimited) {
@@ -315,9 +303,9 @@ TEST(EspotaDevice, SecondUploaderWhileWaitingForAuthIsBusyAndRateLimited) {
   h.datagram(peer(4, 1), kInvitation, 50);  // within 100 ms: suppressed
   h.datagram(peer(5, 1), kInvitation, 101);
   EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{kBusy});
-  PeerAddress fourth = peer(4, 1);
+  proto::PeerAddress fourth = peer(4, 1);
   EXPECT_TRUE(h.udp_sent(&fourth).empty());
-  PeerAddress fifth = peer(5, 1);
+  proto::PeerAddress fifth = peer(5, 1);
   EXPECT_EQ(h.udp_sent(&fifth), std::vector<std::string>{kBusy});
   h.answer_challenge(kHost, "admin", 200);
   EXPECT_EQ(h.udp_sent(&kHost).back(), "OK") << "the first uploader is unaffected";
@@ -330,22 +318,61 @@ TEST(EspotaDevice, RepeatOfAFinishedInvitationIsIgnoredForTheWindow) {
   h.tick(51);
   ASSERT_EQ(h.count(DeviceAction::finished), 1);
   h.datagram(kHost, kInvitation, 2000);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
   h.datagram(kHost, kInvitation, 51 + 12000);
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 2) << "after the window it is a new request";
+  EXPECT_EQ(h.sink.begins, 2) << "after the window it is a new request";
 }
 
 TEST(EspotaDevice, BeginFailureIsReportedOverUdp) {  // fs-upload-no-space.txt
   DeviceHarness h;
-  h.begin_error = "ERROR[4]: Not Enough Space";
+  h.sink.begin_error = "ERROR[4]: Not Enough Space";
   h.datagram(kHost, "100 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n", 0);
   EXPECT_EQ(h.udp_sent(), std::vector<std::string>{"ERR: ERROR[4]: Not Enough Space\n"});
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
+  EXPECT_EQ(h.sink.begun_command, UpdateCommand::filesystem);
+  EXPECT_EQ(h.last(DeviceAction::finished)->text, "ERROR[4]: Not Enough Space");
   EXPECT_EQ(h.count(DeviceAction::connect_tcp), 0);
   EXPECT_EQ(h.count(DeviceAction::started), 0) << "onStart only for a begun update";
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::begin);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
+}
+
+TEST(EspotaDevice, AResultAndAFailedBeginInOneCallKeepTheirOwnTexts) {
+  DeviceHarness h;
+  h.sink.end_error = "ERROR[7]: MD5 verification failed";
+  h.start_transfer(kHost, 0);
+  h.data(4096, 1);
+  h.sink.begin_error = "ERROR[4]: Not Enough Space";
+  // The result is due at 51; the next uploader's invitation comes before the timer fired.
+  h.datagram(kOther, kInvitation, 60);
+  std::vector<std::string> texts;
+  for (const auto& e : h.events())
+    if (e.action == DeviceAction::finished) texts.push_back(e.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"ERROR[7]: MD5 verification failed", "ERROR[4]: Not Enough Space"}));
+  EXPECT_EQ(h.tcp_sent().back(), "ERROR[7]: MD5 verification failed\n");
+  EXPECT_EQ(h.udp_sent(&kOther), std::vector<std::string>{"ERR: ERROR[4]: Not Enough Space\n"});
+}
+
+TEST(EspotaDevice, AbandonAbortsAnUpdateInProgressAndNothingElse) {
+  DeviceHarness h;
+  h.session().abandon();
+  EXPECT_EQ(h.sink.aborts, 0) << "nothing was begun";
+  h.start_transfer(kHost, 0);
+  h.data(1000, 1);
+  size_t events = h.events().size();
+  h.session().abandon();
+  EXPECT_EQ(h.sink.aborts, 1);
+  EXPECT_EQ(h.session().state(), DeviceState::idle);
+  h.tick(100000);
+  EXPECT_EQ(h.events().size(), events) << "no event follows, not even a timeout";
+
+  DeviceHarness ended;
+  ended.start_transfer(kHost, 0);
+  ended.data(4096, 1);
+  ASSERT_EQ(ended.session().state(), DeviceState::sending_result);
+  ended.session().abandon();
+  EXPECT_EQ(ended.sink.aborts, 0) << "an ended update stays staged";
 }
 
 TEST(EspotaDevice, ConnectFailureAbortsOnceWithoutEnding) {
@@ -354,8 +381,8 @@ TEST(EspotaDevice, ConnectFailureAbortsOnceWithoutEnding) {
   h.session().on_tcp_connect_failed(5);
   h.tick(5);
   h.session().on_tcp_connect_failed(6);  // a second report changes nothing
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
-  EXPECT_EQ(h.count(DeviceAction::end_update), 0) << "the original also raised END_ERROR here";
+  EXPECT_EQ(h.sink.aborts, 1);
+  EXPECT_EQ(h.sink.ends, 0) << "the original also raised END_ERROR here";
   EXPECT_EQ(h.count(DeviceAction::finished), 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
 }
@@ -367,7 +394,7 @@ TEST(EspotaDevice, ConnectTimeout) {
   EXPECT_EQ(h.session().state(), DeviceState::connecting);
   h.tick(5000);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::connect);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
 }
 
 TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
@@ -379,14 +406,14 @@ TEST(EspotaDevice, StalledUploaderHitsTheReceiveTimeout) {
   h.tick(18999);  // data at 9000 pushed the deadline
   EXPECT_EQ(h.session().state(), DeviceState::receiving);
   h.tick(19000);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1) << "the staged bytes are dropped at once";
+  EXPECT_EQ(h.sink.aborts, 1) << "the staged bytes are dropped at once";
   h.tick(19050);
   ASSERT_EQ(h.tcp_sent().size(), 2u);
   EXPECT_EQ(h.tcp_sent()[1],
             "ERROR[6]: Stream Read Timeout: no data for 10000 ms after 1460 of 4096 bytes\n");
   EXPECT_EQ(h.count(DeviceAction::close_tcp), 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
-  EXPECT_EQ(h.count(DeviceAction::end_update), 0);
+  EXPECT_EQ(h.sink.ends, 0);
 }
 
 TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
@@ -394,7 +421,7 @@ TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
   h.start_transfer(kHost, 0);
   h.data(2000, 1);
   h.closed(2);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   EXPECT_EQ(h.last(DeviceAction::finished)->text, "the uploader closed the connection after 2000 of 4096 bytes");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
@@ -404,13 +431,13 @@ TEST(EspotaDevice, UploaderClosingEarlyEndsTheSession) {
 
 TEST(EspotaDevice, UpdaterWriteErrorStopsTheTransfer) {
   DeviceHarness h;
-  h.write_limit = 1000;
+  h.sink.write_limit = 1000;
   h.start_transfer(kHost, 0);
   h.data(1460, 1);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"1000"}) << "acks what was taken";
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   h.data(1460, 2);
-  EXPECT_EQ(h.count(DeviceAction::write_update), 1) << "nothing more is written";
+  EXPECT_EQ(h.sink.writes, 1) << "nothing more is written";
   h.tick(51);
   EXPECT_EQ(h.tcp_sent().back(), "ERROR[1]: Flash Write Failed\n");
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::end);
@@ -418,21 +445,21 @@ TEST(EspotaDevice, UpdaterWriteErrorStopsTheTransfer) {
 
 TEST(EspotaDevice, Md5ErrorIsSentApartFromTheLastAck) {  // md5-mismatch-espota-hang.txt
   DeviceHarness h;
-  h.end_error = "ERROR[7]: MD5 verification failed: expected: x, calculated: y";
+  h.sink.end_error = "ERROR[7]: MD5 verification failed: expected: x, calculated: y";
   h.start_transfer(kHost, 0);
   h.data(4096, 1);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"}) << "no error text in the same burst";
   h.tick(51);
-  EXPECT_EQ(h.tcp_sent().back(), h.end_error + "\n");
+  EXPECT_EQ(h.tcp_sent().back(), h.sink.end_error + "\n");
   EXPECT_FALSE(h.last(DeviceAction::finished)->success);
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 0) << "a failed end() already discarded the image";
+  EXPECT_EQ(h.sink.aborts, 0) << "a failed end() already discarded the image";
 }
 
 TEST(EspotaDevice, BytesBeyondTheAnnouncedSizeAreNotWritten) {
   DeviceHarness h;
   h.start_transfer(kHost, 0);
   h.data(5000, 1);
-  EXPECT_EQ(h.written.size(), 4096u);
+  EXPECT_EQ(h.sink.written.size(), 4096u);
   EXPECT_EQ(h.tcp_sent(), std::vector<std::string>{"4096"});
 }
 
@@ -502,7 +529,7 @@ class ScriptedUploader {
   uint32_t successes = 0;
 
   void step(DeviceHarness& h, uint32_t now) {
-    if (!running && (runs_left == 0 || !time_reached(now, resume_at))) return;
+    if (!running && (runs_left == 0 || !proto::time_reached(now, resume_at))) return;
     if (!running) start(h, now);
     for (auto sent = h.udp_sent(&from); seen < sent.size(); sent = h.udp_sent(&from)) {
       std::string reply = sent[seen++];
@@ -520,12 +547,12 @@ class ScriptedUploader {
       if (done->success) runs_left = 0;
       return end_run(now);
     }
-    if (time_reached(now, started + 10000)) end_run(now);
+    if (proto::time_reached(now, started + 10000)) end_run(now);
   }
 
  private:
   uint16_t next_port = 40000;
-  PeerAddress from;
+  proto::PeerAddress from;
   size_t seen = 0;
   bool running = false;
   uint32_t started = 0;
@@ -546,7 +573,7 @@ class ScriptedUploader {
   }
   const Recorded* finished_for_this_run(DeviceHarness& h) const {
     const Recorded* done = h.last(DeviceAction::finished);
-    return done && same_peer(done->peer, from) ? done : nullptr;
+    return done && proto::same_peer(done->peer, from) ? done : nullptr;
   }
 };
 
@@ -574,12 +601,12 @@ TEST(EspotaDeviceFairness, OwnerUploadsWhileAnotherHostLoopsWrongPasswords) {
 TEST(EspotaDeviceFairness, WrongPasswordsFromOneHostDoNotDelayAnother) {
   DeviceHarness h("secret");
   for (uint16_t i = 0; i < 3; ++i) {
-    PeerAddress guesser = peer(9, uint16_t(40000 + i));
+    proto::PeerAddress guesser = peer(9, uint16_t(40000 + i));
     h.datagram(guesser, kInvitation, i * 20000);
     h.tick(i * 20000 + 8000);  // its penalty passes
     h.answer_challenge(guesser, "guess", i * 20000 + 8000);
   }
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 40010);
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth) << "challenged at once";
   h.answer_challenge(owner, "secret", 40011);
@@ -588,13 +615,13 @@ TEST(EspotaDeviceFairness, WrongPasswordsFromOneHostDoNotDelayAnother) {
 
 TEST(EspotaDeviceFairness, AHostServingAPenaltyYieldsToAnother) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);
-  PeerAddress again = peer(9, 40001);
+  proto::PeerAddress again = peer(9, 40001);
   h.datagram(again, kInvitation, 100);
   ASSERT_EQ(h.session().state(), DeviceState::auth_delayed);
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 200);
   ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
   EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u) << "the owner is challenged, not told busy";
@@ -605,12 +632,12 @@ TEST(EspotaDeviceFairness, AHostServingAPenaltyYieldsToAnother) {
 
 TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
   DeviceHarness h("secret");
-  PeerAddress holder = peer(9, 40000);
+  proto::PeerAddress holder = peer(9, 40000);
   h.datagram(holder, kInvitation, 0);  // challenged, never answers
-  PeerAddress early = peer(2, 50000);
+  proto::PeerAddress early = peer(2, 50000);
   h.datagram(early, kInvitation, 500);
   EXPECT_EQ(h.udp_sent(&early), std::vector<std::string>{kBusy}) << "a fresh challenge is the holder's for 1 s";
-  PeerAddress owner = peer(2, 50001);
+  proto::PeerAddress owner = peer(2, 50001);
   h.datagram(owner, kInvitation, 1500);
   ASSERT_EQ(h.udp_sent(&owner).size(), 1u);
   EXPECT_EQ(h.udp_sent(&owner)[0].rfind("AUTH ", 0), 0u);
@@ -620,15 +647,15 @@ TEST(EspotaDeviceFairness, AHostSittingOnItsChallengeYieldsAfterTheGrace) {
   h.answer(holder, h.udp_sent(&holder).at(0), "secret", 1600);  // too late: the device is no longer its own
   ASSERT_NE(h.last(DeviceAction::dropped), nullptr);
   EXPECT_EQ(h.last(DeviceAction::dropped)->text, "auth reply from a host that did not invite");
-  EXPECT_EQ(h.count(DeviceAction::begin_update), 1);
+  EXPECT_EQ(h.sink.begins, 1);
 }
 
 TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
   DeviceHarness h("secret");
-  PeerAddress holder = peer(9, 40000);
+  proto::PeerAddress holder = peer(9, 40000);
   h.datagram(holder, kInvitation, 0);
   h.datagram(holder, "0 48266 4097 da01546d8044c9e517147aa7a6e6b8f5", 900);
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 1100);
   EXPECT_EQ(h.udp_sent(&owner).at(0).rfind("AUTH ", 0), 0u) << "the grace counts from the first invitation";
 
@@ -642,12 +669,12 @@ TEST(EspotaDeviceFairness, ChangingTheInvitationDoesNotStretchTheAuthWait) {
 
 TEST(EspotaDeviceFairness, AGuesserCannotTakeTheDeviceFromAnotherHost) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);  // penalised for 1 s
-  PeerAddress slow = peer(3, 41000);
+  proto::PeerAddress slow = peer(3, 41000);
   h.datagram(slow, kInvitation, 10);  // a clean host that lets its challenge sit
-  PeerAddress guesser_again = peer(9, 40001);
+  proto::PeerAddress guesser_again = peer(9, 40001);
   h.datagram(guesser_again, kInvitation, 600);
   EXPECT_EQ(h.udp_sent(&guesser_again), std::vector<std::string>{kBusy}) << "a penalised host never takes over";
   ASSERT_EQ(h.session().state(), DeviceState::waiting_auth);
@@ -669,7 +696,7 @@ TEST(EspotaDeviceFairness, TricklingPeerIsCutOffByTheMinimumRate) {
   EXPECT_EQ(h.last(DeviceAction::finished)->error, OtaError::receive);
   EXPECT_EQ(h.tcp_sent().back(),
             "ERROR[6]: Stream Read Timeout: only 1 bytes in 10000 ms (at least 4096 needed) after 1 of 4096 bytes\n");
-  EXPECT_EQ(h.count(DeviceAction::abort_update), 1);
+  EXPECT_EQ(h.sink.aborts, 1);
   EXPECT_EQ(h.session().state(), DeviceState::idle);
 }
 
@@ -702,7 +729,7 @@ TEST(EspotaDeviceFairness, FailedLoginsAreCountedPerHostInABoundedTable) {
   DeviceHarness h("secret");
   // Nine hosts fail once each, a second apart; the table keeps the eight most recent.
   for (uint8_t host = 1; host <= 9; ++host) {
-    PeerAddress from = peer(uint8_t(100 + host), 40000);
+    proto::PeerAddress from = peer(uint8_t(100 + host), 40000);
     h.datagram(from, kInvitation, host * 1000u);
     h.answer_challenge(from, "guess", host * 1000u);
   }
@@ -714,34 +741,34 @@ TEST(EspotaDeviceFairness, FailedLoginsAreCountedPerHostInABoundedTable) {
 
 TEST(EspotaDeviceFairness, FailedLoginsAndTakeOversNameTheHost) {
   DeviceHarness h("secret");
-  PeerAddress guesser = peer(9, 40000);
+  proto::PeerAddress guesser = peer(9, 40000);
   h.datagram(guesser, kInvitation, 0);
   h.answer_challenge(guesser, "guess", 1);
   const Recorded* failed = h.last(DeviceAction::finished);
   ASSERT_NE(failed, nullptr);
-  EXPECT_TRUE(same_peer(failed->peer, guesser));
+  EXPECT_TRUE(proto::same_peer(failed->peer, guesser));
   EXPECT_EQ(failed->text,
             "wrong password (Authentication Failed); failure 1 from this host, its next challenge waits 1000 ms");
 
-  PeerAddress again = peer(9, 40001);
+  proto::PeerAddress again = peer(9, 40001);
   h.datagram(again, kInvitation, 10);
   const Recorded* delayed = h.last(DeviceAction::log);
   ASSERT_NE(delayed, nullptr);
-  EXPECT_TRUE(same_peer(delayed->peer, again));
+  EXPECT_TRUE(proto::same_peer(delayed->peer, again));
   EXPECT_EQ(delayed->text, "challenge delayed 991 ms: this host failed to log in 1 time(s) lately");
 
-  PeerAddress owner = peer(2, 50000);
+  proto::PeerAddress owner = peer(2, 50000);
   h.datagram(owner, kInvitation, 20);
   const Recorded* taken = h.last(DeviceAction::finished);
   ASSERT_NE(taken, nullptr);
-  EXPECT_TRUE(same_peer(taken->peer, again));
+  EXPECT_TRUE(proto::same_peer(taken->peer, again));
   EXPECT_EQ(taken->text, "another uploader took the device after this one held it 10 ms without logging in");
 
-  PeerAddress other = peer(3, 41000);
+  proto::PeerAddress other = peer(3, 41000);
   h.datagram(other, kInvitation, 30);
   const Recorded* busy = h.last(DeviceAction::log);
   ASSERT_NE(busy, nullptr);
-  EXPECT_TRUE(same_peer(busy->peer, other));
+  EXPECT_TRUE(proto::same_peer(busy->peer, other));
   EXPECT_EQ(busy->text, "answered busy: another uploader holds the device");
 }
 
@@ -777,7 +804,8 @@ TEST(EspotaDevice, MalformedPasswordHashLocksRatherThanOpens) {
   DeviceConfig config;
   config.password_hash = "not-a-hash";
   config.random = {&random, &CountingRandom::fill};
-  DeviceSession session(config);
+  otakit::testing::FakeUpdateSink sink;
+  DeviceSession session(config, sink);
   EXPECT_TRUE(session.has_password()) << "a typo must not disable authentication";
 }
 

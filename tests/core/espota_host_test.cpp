@@ -11,8 +11,8 @@
 namespace otakit::espota {
 namespace {
 
-PeerAddress address(uint8_t last, uint16_t port) {
-  PeerAddress p;
+proto::PeerAddress address(uint8_t last, uint16_t port) {
+  proto::PeerAddress p;
   p.ip[0] = 192;
   p.ip[1] = 168;
   p.ip[3] = last;
@@ -21,7 +21,7 @@ PeerAddress address(uint8_t last, uint16_t port) {
   return p;
 }
 
-const PeerAddress kDevice = address(50, 8266);
+const proto::PeerAddress kDevice = address(50, 8266);
 
 struct SteadyRandom {
   bool fail = false;
@@ -52,11 +52,11 @@ class HostHarness {
     session().start(now);
     drain();
   }
-  void reply(const std::string& text, uint32_t now, const PeerAddress& from = kDevice) {
+  void reply(const std::string& text, uint32_t now, const proto::PeerAddress& from = kDevice) {
     session().on_datagram(from, reinterpret_cast<const uint8_t*>(text.data()), text.size(), now);
     drain();
   }
-  bool connect(const PeerAddress& from, uint32_t now) {
+  bool connect(const proto::PeerAddress& from, uint32_t now) {
     bool ok = session().on_tcp_connected(from, now);
     drain();
     return ok;

@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include "core/crypto/digest.h"
-#include "core/util/hex.h"
 
 namespace otakit::espota::testing {
 
@@ -31,22 +30,14 @@ bool try_read(const std::string& path, std::string* out) {
   return true;
 }
 
-std::string md5_hex(const std::string& bytes) {
-  crypto::Md5 md5;
-  md5.update(bytes.data(), bytes.size());
-  uint8_t digest[16];
-  md5.finish(digest);
-  char hex[33];
-  to_hex(digest, 16, hex);
-  return hex;
-}
-
 // Image segments are shown as "(binary, N bytes, md5=M == image bytes [a, b))": take the bytes
 // from the image file when it is at hand and its md5 matches, else a recognisable filler.
 std::string image_segment(const std::string& image, size_t begin, size_t len, const std::string& md5) {
   if (image.size() >= begin + len) {
     std::string slice = image.substr(begin, len);
-    if (md5_hex(slice) == md5) return slice;
+    char slice_md5[crypto::kMd5HexSize];
+    crypto::md5_hex(slice.data(), slice.size(), slice_md5);
+    if (md5 == slice_md5) return slice;
   }
   return std::string(len, '\xA5');
 }

@@ -12,6 +12,7 @@
 #include "core/crypto/digest.h"
 #include "core/util/hex.h"
 #include "tests/core/espota_transcript.h"
+#include "tests/core/fake_update_sink.h"
 
 namespace otakit::espota {
 namespace {
@@ -50,8 +51,8 @@ const Scenario kScenarios[] = {
 
 const uint8_t kLoopback[4] = {127, 0, 0, 1};
 
-PeerAddress loopback(uint16_t port) {
-  PeerAddress address;
+proto::PeerAddress loopback(uint16_t port) {
+  proto::PeerAddress address;
   memcpy(address.ip, kLoopback, 4);
   address.ip_length = 4;
   address.port = port;
@@ -87,22 +88,22 @@ std::string strip_newline(std::string s) {
 struct DeviceReplay {
   std::vector<std::string> udp_out;
   std::vector<std::string> tcp_out;
-  std::string written;
+  otakit::testing::FakeUpdateSink sink;
   bool finished = false;
   bool success = false;
   bool connect_requested = false;
 };
 
-DeviceReplay replay_device(const Transcript& t, const Scenario& s) {
+// The Updater answers what the recorded device answered: its begin error (over UDP) or end error
+// (over TCP).
+void replay_device(const Transcript& t, const Scenario& s, DeviceReplay& out) {
   FixedRandom random;
-  std::string begin_error;
-  std::string end_error;
   for (const auto& m : t.from_device(true)) {
     if (m.bytes.rfind("AUTH ", 0) == 0) random.bytes = hex_bytes(m.bytes.substr(5));
-    if (m.bytes.rfind("ERR: ", 0) == 0) begin_error = strip_newline(m.bytes.substr(5));
+    if (m.bytes.rfind("ERR: ", 0) == 0) out.sink.begin_error = strip_newline(m.bytes.substr(5));
   }
   for (const auto& m : t.from_device(false))
-    if (m.bytes.rfind("ERROR", 0) == 0) end_error = strip_newline(m.bytes);
+    if (m.bytes.rfind("ERROR", 0) == 0) out.sink.end_error = strip_newline(m.bytes);
 
   Hex32 hash;
   if (s.device_password) hash = password_hash(s.device_password, strlen(s.device_password));
@@ -110,9 +111,8 @@ DeviceReplay replay_device(const Transcript& t, const Scenario& s) {
   config.password_hash = s.device_password ? hash.text : nullptr;
   config.random = {&random, &FixedRandom::fill};
   config.result_delay_ms = 50;
-  DeviceSession device(config);
+  DeviceSession device(config, out.sink);
 
-  DeviceReplay out;
   uint32_t now = 0;
   Invitation invitation;
   auto drain = [&] {
@@ -122,22 +122,9 @@ DeviceReplay replay_device(const Transcript& t, const Scenario& s) {
         case DeviceAction::send_udp:
           out.udp_out.emplace_back(reinterpret_cast<const char*>(e.data), e.len);
           break;
-        case DeviceAction::begin_update:
-          EXPECT_EQ(e.size, invitation.size);
-          EXPECT_STREQ(e.md5, invitation.md5);
-          EXPECT_EQ(e.command, invitation.command);
-          device.on_update_begun(begin_error.empty(), begin_error.c_str(), now);
-          break;
         case DeviceAction::connect_tcp:
           out.connect_requested = true;
           EXPECT_EQ(e.peer.port, invitation.port);
-          break;
-        case DeviceAction::write_update:
-          out.written.append(reinterpret_cast<const char*>(e.data), e.len);
-          device.on_update_written(static_cast<uint32_t>(e.len), nullptr, now);
-          break;
-        case DeviceAction::end_update:
-          device.on_update_ended(end_error.empty(), end_error.c_str(), now);
           break;
         case DeviceAction::tcp_send:
           out.tcp_out.emplace_back(reinterpret_cast<const char*>(e.data), e.len);
@@ -169,7 +156,12 @@ DeviceReplay replay_device(const Transcript& t, const Scenario& s) {
   device.on_tick(now + config.result_delay_ms);
   drain();
   EXPECT_FALSE(device.queue_overflowed());
-  return out;
+  if (out.sink.begins > 0) {
+    EXPECT_EQ(out.sink.begins, 1);
+    EXPECT_EQ(out.sink.begun_size, invitation.size);
+    EXPECT_EQ(out.sink.begun_md5, invitation.md5);
+    EXPECT_EQ(static_cast<uint16_t>(out.sink.begun_command), static_cast<uint16_t>(invitation.command));
+  }
 }
 
 class EspotaTranscript : public ::testing::TestWithParam<Scenario> {};
@@ -177,7 +169,8 @@ class EspotaTranscript : public ::testing::TestWithParam<Scenario> {};
 TEST_P(EspotaTranscript, DeviceSessionAnswersByteForByteLikeArduinoOTA) {
   const Scenario& s = GetParam();
   Transcript t = load_transcript(s.name);
-  DeviceReplay replay = replay_device(t, s);
+  DeviceReplay replay;
+  replay_device(t, s, replay);
 
   std::vector<std::string> recorded_udp;
   for (const auto& m : t.from_device(true)) recorded_udp.push_back(m.bytes);
@@ -189,7 +182,7 @@ TEST_P(EspotaTranscript, DeviceSessionAnswersByteForByteLikeArduinoOTA) {
 
   std::string uploaded;
   for (const auto& m : t.from_uploader(false)) uploaded += m.bytes;
-  EXPECT_EQ(replay.written, uploaded) << "the bytes handed to the Updater are the bytes sent";
+  EXPECT_EQ(replay.sink.written, uploaded) << "the bytes handed to the Updater are the bytes sent";
   EXPECT_TRUE(replay.finished);
   EXPECT_EQ(replay.success, s.outcome == UploadOutcome::ok);
 }
@@ -336,12 +329,8 @@ TEST(EspotaTranscriptLoader, RebuildsTheImageBytesAndKeepsExactText) {
   ASSERT_EQ(t.messages.size(), 9u);
   std::string image;
   for (const auto& m : t.from_uploader(false)) image += m.bytes;
-  crypto::Md5 md5;
-  md5.update(image.data(), image.size());
-  uint8_t digest[16];
-  md5.finish(digest);
-  char hex[33];
-  to_hex(digest, 16, hex);
+  char hex[crypto::kMd5HexSize];
+  crypto::md5_hex(image.data(), image.size(), hex);
   EXPECT_STREQ(hex, "da01546d8044c9e517147aa7a6e6b8f5") << "segments rebuilt from vectors/signing/fw_4096.bin";
   EXPECT_EQ(t.messages[0].bytes, "0 48266 4096 da01546d8044c9e517147aa7a6e6b8f5\n");
   EXPECT_EQ(t.messages.back().bytes, "OK");

@@ -4,11 +4,13 @@
 // tests/host/signed_update_test.cpp stages signed real images).
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <string>
 
 #include "core/boot/boot_command.h"
+#include "core/crypto/digest.h"
 #include "core/crypto/signature_verifier.h"
 #include "tests/core/device_fixture.h"
 
@@ -24,11 +26,6 @@ std::vector<uint8_t> vector_file(const std::string& name) {
 }
 
 std::string message(Device& dev) { return dev.updater->error_message(); }
-
-std::string fmt_byte(uint8_t b, bool upper) {
-  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-  return {digits[b >> 4], digits[b & 15]};
-}
 
 struct UpdaterTest : ::testing::Test {
   explicit UpdaterTest(const char* layout = "1M") : dev(layout) {}
@@ -78,13 +75,12 @@ TEST_F(UpdaterTest, Md5OfWrongLengthOrNotHexIsRefused) {
 }
 
 std::string md5_of(const std::vector<uint8_t>& data, bool upper = false) {
-  crypto::Md5 md5;
-  md5.update(data.data(), data.size());
-  uint8_t digest[16];
-  md5.finish(digest);
-  std::string hex;
-  for (uint8_t b : digest) hex += fmt_byte(b, upper);
-  return hex;
+  char hex[crypto::kMd5HexSize];
+  crypto::md5_hex(data.data(), data.size(), hex);
+  std::string text = hex;
+  if (upper)
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
 }
 
 TEST_F(UpdaterTest, WrongMd5FailsAtEndWithBothDigests) {

@@ -1,6 +1,6 @@
 // The device state machine driven by an arbitrary mix of datagrams from four hosts, TCP events,
-// Updater answers and time: it must never overflow its queue, write more than it announced, or
-// end one update twice.
+// Updater answers and time: it must never overflow its queue, write more than it announced, end
+// one update twice, or hold an update open outside the connecting and receiving states.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,6 +25,47 @@ bool fill_random(void* ctx, uint8_t* out, size_t len) {
   return true;
 }
 
+// An Updater whose answers come from the input, and which traps on any call out of order.
+class CheckingSink final : public otakit::UpdateSink {
+ public:
+  explicit CheckingSink(Input& in) : in_(in) {}
+
+  bool begin(uint32_t size, otakit::UpdateCommand, const char*) override {
+    if (running_) __builtin_trap();  // one update at a time
+    running_ = (in_.byte() & 7) != 0;
+    announced_ = size;
+    written_ = 0;
+    message_ = "ERROR[4]: Not Enough Space";
+    return running_;
+  }
+  uint32_t write(const uint8_t*, uint32_t len) override {
+    if (!running_) __builtin_trap();
+    written_ += len;
+    if (written_ > announced_) __builtin_trap();
+    if ((in_.byte() & 15) != 0) return len;
+    running_ = false;
+    message_ = "ERROR[1]: Flash Write Failed";
+    return 0;
+  }
+  bool end() override {
+    if (!running_ || written_ != announced_) __builtin_trap();
+    running_ = false;
+    message_ = "ERROR[7]: MD5 verification failed";
+    return (in_.byte() & 3) != 0;
+  }
+  void abort() override { running_ = false; }
+  const char* error_message() const override { return message_; }
+
+  bool running() const { return running_; }
+
+ private:
+  Input& in_;
+  bool running_ = false;
+  uint32_t announced_ = 0;
+  uint32_t written_ = 0;
+  const char* message_ = "";
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,15 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DeviceConfig config;
   config.password_hash = (size > 0 && data[0] & 1) ? "21232f297a57a5a743894a0e4a801fc3" : nullptr;
   config.random = {&in, &fill_random};
-  DeviceSession device(config);
+  CheckingSink sink(in);
+  DeviceSession device(config, sink);
   uint32_t now = 0;
-  uint32_t announced = 0;
-  uint32_t written = 0;
-  bool running = false;
   uint8_t scratch[256];
   for (int step = 0; step < 400 && !in.done(); ++step) {
     uint8_t op = in.byte();
-    PeerAddress from;
+    otakit::proto::PeerAddress from;
     from.ip_length = 4;
     from.ip[3] = op & 3;
     from.port = 1000 + (op & 3);
@@ -56,34 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     DeviceEvent e;
     while (device.poll(&e)) {
-      switch (e.action) {
-        case DeviceAction::begin_update:
-          if (running) __builtin_trap();  // one update at a time
-          running = (in.byte() & 7) != 0;
-          announced = e.size;
-          written = 0;
-          device.on_update_begun(running, "ERROR[4]: Not Enough Space", now);
-          break;
-        case DeviceAction::write_update: {
-          if (!running) __builtin_trap();
-          written += static_cast<uint32_t>(e.len);
-          if (written > announced) __builtin_trap();
-          bool ok = (in.byte() & 15) != 0;
-          device.on_update_written(ok ? static_cast<uint32_t>(e.len) : 0, "ERROR[1]: Flash Write Failed", now);
-          break;
-        }
-        case DeviceAction::end_update:
-          if (!running || written != announced) __builtin_trap();
-          device.on_update_ended((in.byte() & 3) != 0, "ERROR[7]: MD5 verification failed", now);
-          break;
-        case DeviceAction::finished:
-          running = false;
-          break;
-        default:
-          break;
-      }
     }
-    if (device.queue_overflowed()) __builtin_trap();
+    DeviceState state = device.state();
+    bool open = state == DeviceState::connecting || state == DeviceState::receiving;
+    if (device.queue_overflowed() || sink.running() != open) __builtin_trap();
   }
   return 0;
 }

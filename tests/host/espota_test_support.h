@@ -20,8 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/crypto/digest.h"
-#include "core/util/hex.h"
+#include "host/image_report.h"
 #include "net/espota_responder.h"
 #include "tests/core/device_fixture.h"
 
@@ -210,15 +209,7 @@ inline void send_all(int fd, const uint8_t* data, size_t len) {
   }
 }
 
-inline std::string md5_of(const std::vector<uint8_t>& bytes) {
-  crypto::Md5 md5;
-  md5.update(bytes.data(), bytes.size());
-  uint8_t digest[16];
-  md5.finish(digest);
-  char hex[33];
-  to_hex(digest, 16, hex);
-  return hex;
-}
+inline std::string md5_of(const std::vector<uint8_t>& bytes) { return host::md5_hex(bytes.data(), bytes.size()); }
 
 inline std::string invitation(uint16_t port, size_t size, const std::string& md5, int command = 0) {
   return std::to_string(command) + " " + std::to_string(port) + " " + std::to_string(size) + " " + md5 + "\n";
