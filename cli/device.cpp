@@ -23,6 +23,7 @@
 #include "device/device_runtime.h"
 #include "device/device_state.h"
 #include "host/file_io.h"
+#include "net/log_sinks.h"
 
 namespace otakit::cli {
 namespace {
@@ -48,6 +49,10 @@ std::string absolute(const std::string& path) { return std::filesystem::absolute
 int run(DeviceOptions& o) {
   for (const auto& [name, level] : kLogLevels)
     if (name == o.log_level) spdlog::set_level(level);
+  net::SpdlogSink log;
+  net::LineSink console(stdout);
+  o.runtime.log = net::Logger(&log, "");
+  o.runtime.console = net::Logger(&console, "");
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
   if (o.ota_port != 0) {

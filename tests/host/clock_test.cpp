@@ -23,8 +23,8 @@ struct Journal {
 
 class ManualTimers : public ::testing::Test {
  protected:
-  ManualClock clock;
   boost::asio::io_context io;
+  ManualClock clock;
   Journal journal;
 };
 
@@ -130,7 +130,7 @@ TEST_F(ManualTimers, OwnerDestroyedWithATimerArmedIsNeverCalledBack) {
 }
 
 // A handler that holds its owner, which holds the timer: the cycle asio breaks when the
-// io_context goes away is broken here when the clock does.
+// io_context goes away is broken here when the clock does; the timer outlives its clock.
 TEST(ManualClock, PendingHandlersAreReleasedWithTheClock) {
   struct Owner {
     std::unique_ptr<Timer> timer;

@@ -32,7 +32,8 @@ class ManyDevices : public ::testing::Test {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
   boost::asio::io_context io;
-  device::LoopbackFleet fleet{io, layout, kDevices, factory};
+  net::SteadyClock clock;  // real time: a real `otakit upload` process pushes to the fleet
+  device::LoopbackFleet fleet{io, clock, layout, kDevices, factory};
 
   // Runs fn on the io thread, where the devices live, and waits for it.
   template <typename Fn>
