@@ -119,7 +119,6 @@ class ResponderDevice {
     std::lock_guard<std::mutex> lock(mutex);
     return errors.empty() ? std::make_pair(espota::OtaError::auth, std::string()) : errors.back();
   }
-  int sessions() const { return ends + error_count; }
   // Read on the io thread, where the responder lives: exact, unlike seen_state/seen_stats.
   espota::DeviceState state() {
     return on_io([this] { return responder->state(); });
