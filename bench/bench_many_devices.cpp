@@ -3,7 +3,6 @@
 // time and the RSS per device, beside the same push to a single device in this process.
 //   bench_many_devices [--devices N]   (default 1000); exits non-zero unless every device updated
 #include <fmt/core.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -56,7 +55,8 @@ Run push_to(int devices, const std::string& dir) {
   run.devices = devices;
   run.rss_before = rss_mib();
   boost::asio::io_context io;
-  device::LoopbackFleet fleet(io, layout, devices, factory);
+  net::SteadyClock clock;
+  device::LoopbackFleet fleet(io, clock, layout, devices, factory);  // no log sink: the devices say nothing
   run.rss_fleet = rss_mib();
   {
     std::ofstream hosts(dir + "/hosts.txt");
@@ -89,7 +89,6 @@ int main(int argc, char** argv) {
   int devices = 1000;
   app.add_option("--devices", devices, "Devices in the fleet (loopback addresses 127.0.x.y)")->check(CLI::Range(1, 60000));
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::off);
 
   char pattern[] = "/tmp/otakit-bench-many-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) return 2;

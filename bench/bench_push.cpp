@@ -26,6 +26,7 @@
 #include "device/device.h"
 #include "host/image_builder.h"
 #include "net/espota_uploader.h"
+#include "net/log_sinks.h"
 #include "platform/posix/emulated_flash.h"
 
 extern char** environ;
@@ -46,17 +47,20 @@ double median(std::vector<double> v) {
 
 class MemoryDevice {
  public:
-  MemoryDevice(boost::asio::io_context& io, const host::Bytes& running)
-      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size), device_({flash_, rtc_, layout_, {}, nullptr}, network(io)) {
+  MemoryDevice(boost::asio::io_context& io, net::Clock& clock, const net::Logger& log, const host::Bytes& running)
+      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size),
+        device_({flash_, rtc_, layout_, {}, nullptr}, network(io, clock, log)) {
     if (!device_.provision(running)) throw std::runtime_error("provision failed");
     device_.boot();
   }
   uint16_t port() { return device_.espota()->local_port(); }
 
  private:
-  static device::NetworkAttachment network(boost::asio::io_context& io) {
+  static device::NetworkAttachment network(boost::asio::io_context& io, net::Clock& clock, const net::Logger& log) {
     device::NetworkAttachment net;
     net.io = &io;
+    net.clock = &clock;
+    net.espota.log = log;
     net.espota.bind_address = "127.0.0.1";
     net.espota.port = 0;
     net.espota.reboot_on_success = false;  // stays up for the next run; the staged image is replaced
@@ -70,13 +74,13 @@ class MemoryDevice {
 };
 
 // Runs the uploads on `io` (where the devices also live) and returns the wall time in ms.
-double timed_upload(boost::asio::io_context& io, const net::EspotaImage& image, const std::vector<net::EspotaTarget>& targets,
-                    const net::EspotaUploadOptions& options) {
+double timed_upload(boost::asio::io_context& io, net::Clock& clock, const net::EspotaImage& image,
+                    const std::vector<net::EspotaTarget>& targets, const net::EspotaUploadOptions& options) {
   bool done = false;
   std::vector<net::EspotaUploadResult> results;
   auto start = Clock::now();
   double elapsed = 0;
-  net::async_upload_all(io, image, targets, options, {}, [&](std::vector<net::EspotaUploadResult> r) {
+  net::async_upload_all(io, clock, image, targets, options, {}, [&](std::vector<net::EspotaUploadResult> r) {
     elapsed = ms_since(start);
     results = std::move(r);
     done = true;
@@ -91,8 +95,9 @@ double timed_upload(boost::asio::io_context& io, const net::EspotaImage& image, 
   return elapsed;
 }
 
-net::EspotaUploadOptions upload_options(bool stop_and_wait, unsigned parallel = 1) {
+net::EspotaUploadOptions upload_options(const net::Logger& log, bool stop_and_wait, unsigned parallel = 1) {
   net::EspotaUploadOptions options;
+  options.log = log;
   options.host_ip = "127.0.0.1";
   options.stop_and_wait = stop_and_wait;
   options.parallel = parallel;
@@ -130,7 +135,8 @@ int count_in_file(const std::string& path, const std::string& needle) {
   return n;
 }
 
-void bench_netns(const std::string& otakit, const net::EspotaImage& image) {
+void bench_netns(const std::string& otakit, net::Clock& clock, const net::Logger& uploads_log,
+                 const net::EspotaImage& image) {
   bench::DelayedLink link(5);
   if (!link.ok()) {
     fmt::print("{:<34} skipped: {}\n", "netns 10 ms RTT, 1 device", link.error());
@@ -151,18 +157,18 @@ void bench_netns(const std::string& otakit, const net::EspotaImage& image) {
   };
   try {
     boost::asio::io_context io;
-    net::EspotaUploadOptions options = upload_options(false);
+    net::EspotaUploadOptions options = upload_options(uploads_log, false);
     options.host_ip = link.host_ip();
     std::vector<net::EspotaTarget> target = {{link.device_ip(), 8266}};
     int boots = 1;
     wait_ready(boots);
     std::vector<double> streaming;
     for (int i = 0; i < 3; ++i) {
-      streaming.push_back(timed_upload(io, image, target, options));
+      streaming.push_back(timed_upload(io, clock, image, target, options));
       wait_ready(++boots);  // each success reboots `otakit device` into the new image
     }
     options.stop_and_wait = true;
-    double stop = timed_upload(io, image, target, options);
+    double stop = timed_upload(io, clock, image, target, options);
     wait_ready(++boots);
     char label[64];
     std::snprintf(label, sizeof(label), "netns, %.1f ms RTT, 1 device", link.measured_rtt_ms());
@@ -185,6 +191,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--otakit") otakit = argv[i + 1];
   spdlog::set_level(spdlog::level::warn);
+  net::SpdlogSink sink;
+  net::Logger log(&sink, "");
+  net::SteadyClock clock;
 
   host::ImageSpec running_spec;
   running_spec.total_size = 65536;
@@ -202,25 +211,25 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io;
   {
-    MemoryDevice device(io, running);
+    MemoryDevice device(io, clock, log, running);
     std::vector<net::EspotaTarget> target = {{"127.0.0.1", device.port()}};
     std::vector<double> streaming, stop;
-    for (int i = 0; i < 5; ++i) streaming.push_back(timed_upload(io, image, target, upload_options(false)));
-    for (int i = 0; i < 3; ++i) stop.push_back(timed_upload(io, image, target, upload_options(true)));
+    for (int i = 0; i < 5; ++i) streaming.push_back(timed_upload(io, clock, image, target, upload_options(log, false)));
+    for (int i = 0; i < 3; ++i) stop.push_back(timed_upload(io, clock, image, target, upload_options(log, true)));
     print_pair("loopback, 1 device", median(streaming), median(stop));
   }
 
-  bench_netns(otakit, image);
+  bench_netns(otakit, clock, log, image);
 
   {
     std::vector<std::unique_ptr<MemoryDevice>> fleet;
     std::vector<net::EspotaTarget> targets;
     for (int i = 0; i < 50; ++i) {
-      fleet.push_back(std::make_unique<MemoryDevice>(io, running));
+      fleet.push_back(std::make_unique<MemoryDevice>(io, clock, log, running));
       targets.push_back({"127.0.0.1", fleet.back()->port()});
     }
-    double sequence = timed_upload(io, image, targets, upload_options(false, 1));
-    double at_once = timed_upload(io, image, targets, upload_options(false, 50));
+    double sequence = timed_upload(io, clock, image, targets, upload_options(log, false, 1));
+    double at_once = timed_upload(io, clock, image, targets, upload_options(log, false, 50));
     fmt::print("\n50 devices x 1 MiB, loopback, one process, one io_context thread:\n");
     fmt::print("  in sequence (--parallel 1)  {:>8.0f} ms  {:>6.1f} MiB/s total\n", sequence, 50.0 / (sequence / 1000));
     fmt::print("  at once     (--parallel 50) {:>8.0f} ms  {:>6.1f} MiB/s total\n", at_once, 50.0 / (at_once / 1000));

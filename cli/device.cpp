@@ -24,6 +24,7 @@
 #include "device/device_state.h"
 #include "files/file_io.h"
 #include "host/image_builder.h"
+#include "net/log_sinks.h"
 
 namespace otakit::cli {
 namespace {
@@ -51,6 +52,10 @@ std::string absolute(const std::string& path) { return std::filesystem::absolute
 int run(DeviceOptions& o) {
   for (const auto& [name, level] : kLogLevels)
     if (name == o.log_level) spdlog::set_level(level);
+  net::SpdlogSink log;
+  net::LineSink console(stdout);
+  o.runtime.log = net::Logger(&log, "");
+  o.runtime.console = net::Logger(&console, "");
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   o.runtime.confirm = !o.no_confirm;
   o.runtime.device.factory_image = [size = o.factory_size, version = o.factory_version](uint32_t chip_id) {

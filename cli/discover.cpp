@@ -9,6 +9,7 @@
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
+#include "net/log_sinks.h"
 #include "net/mdns_discovery.h"
 
 namespace otakit::cli {
@@ -59,9 +60,11 @@ void print_table(const net::DiscoveryResult& result) {
 }
 
 int run_discover(const DiscoverOptions& o) {
+  net::SpdlogSink sink;
   net::DiscoveryOptions options;
   options.interface_address = o.interface_address;
   options.timeout = std::chrono::milliseconds(long(o.timeout_seconds * 1000));
+  options.log = net::Logger(&sink, "");
   net::DiscoveryResult result;
   try {
     result = net::discover_devices(options);

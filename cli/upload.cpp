@@ -18,6 +18,7 @@
 #include "files/file_io.h"
 #include "net/endpoint.h"
 #include "net/espota_uploader.h"
+#include "net/log_sinks.h"
 #include "net/mdns_discovery.h"
 
 namespace otakit::cli {
@@ -66,9 +67,10 @@ std::vector<net::EspotaTarget> read_hosts_file(const std::string& path, uint16_t
   return targets;
 }
 
-std::vector<net::EspotaTarget> discovered_targets(const UploadFlags& f) {
+std::vector<net::EspotaTarget> discovered_targets(const UploadFlags& f, const net::Logger& log) {
   net::DiscoveryOptions options;
   options.interface_address = f.interface_address;
+  options.log = log;
   net::DiscoveryResult found = net::discover_devices(options);
   std::vector<net::EspotaTarget> targets;
   for (const auto& d : found.devices) targets.push_back({d.address, d.port});
@@ -76,14 +78,14 @@ std::vector<net::EspotaTarget> discovered_targets(const UploadFlags& f) {
   return targets;
 }
 
-std::vector<net::EspotaTarget> collect_targets(const UploadFlags& f) {
+std::vector<net::EspotaTarget> collect_targets(const UploadFlags& f, const net::Logger& log) {
   uint16_t port = static_cast<uint16_t>(f.port);
   std::vector<net::EspotaTarget> targets;
   for (const auto& ip : f.ips) targets.push_back(parse_target(ip, port, "-i/--ip"));
   if (!f.hosts_file.empty())
     for (auto& t : read_hosts_file(f.hosts_file, port)) targets.push_back(std::move(t));
   if (f.all_discovered)
-    for (auto& t : discovered_targets(f)) targets.push_back(std::move(t));
+    for (auto& t : discovered_targets(f, log)) targets.push_back(std::move(t));
   if (targets.empty()) {
     if (f.all_discovered) throw CommandFailure(kExitNoAnswer, "no device answered the mDNS query for _arduino._tcp");
     throw CommandFailure(kExitUsage, "Not enough arguments: give the device with -i/--ip (or --hosts-file)");
@@ -121,8 +123,10 @@ void report_failures(const std::vector<net::EspotaUploadResult>& results) {
 
 int run_upload(const UploadFlags& f) {
   spdlog::set_level(f.debug ? spdlog::level::debug : spdlog::level::warn);
+  net::SpdlogSink sink;
+  net::Logger log(&sink, "");
   if (f.file.empty()) throw CommandFailure(kExitUsage, "Not enough arguments: give the image with -f/--file");
-  std::vector<net::EspotaTarget> targets = collect_targets(f);
+  std::vector<net::EspotaTarget> targets = collect_targets(f, log);
   if (f.host_port != 0 && f.host_port + targets.size() - 1 > 65535)
     throw CommandFailure(kExitUsage, "-P/--host_port " + std::to_string(f.host_port) + " leaves no port for target " +
                                          std::to_string(targets.size()) + " (each target uses the next port)");
@@ -140,6 +144,7 @@ int run_upload(const UploadFlags& f) {
   options.parallel = f.parallel;
   options.retries = f.retries;
   options.retry_delay_ms = f.retry_delay_ms;
+  options.log = log;
   spdlog::debug("Upload size: {} bytes, md5 {}, {} target(s)", image.bytes->size(), image.md5, targets.size());
 
   UploadDisplay display(targets, f.progress, f.json && targets.size() == 1);

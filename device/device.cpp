@@ -1,10 +1,14 @@
 #include "device/device.h"
 
 #include <boost/asio/post.hpp>
+#include <stdexcept>
 
 namespace otakit::device {
 
-Device::Device(const DeviceParts& parts, NetworkAttachment network) : parts_(parts), network_(std::move(network)) {}
+Device::Device(const DeviceParts& parts, NetworkAttachment network) : parts_(parts), network_(std::move(network)) {
+  if (network_.io != nullptr && network_.clock == nullptr)
+    throw std::invalid_argument("a device on a network needs a clock for its timeouts");
+}
 
 Device::~Device() { stop_services(); }
 
@@ -49,7 +53,7 @@ bool Device::stage(const std::vector<uint8_t>& image, UpdateCommand command, uin
 
 void Device::start_services() {
   if (network_.io == nullptr) return;
-  responder_ = std::make_unique<net::EspotaResponder>(*network_.io, network_.espota, ota_->updater());
+  responder_ = std::make_unique<net::EspotaResponder>(*network_.io, *network_.clock, network_.espota, ota_->updater());
   net::EspotaHooks hooks = network_.hooks;
   // After a successful OTA update the sketch restarts: here, the boot path runs again in-process,
   // posted so that the responder is not destroyed inside its own callback.

@@ -1,7 +1,8 @@
 // One ESP8266 as an object: the boot path, the Updater and, when it is attached to a network, the
 // espota responder, all built from parts it is given (flash, RTC memory, boot options, verifier,
-// an io_context and the address it binds). A reboot runs the boot path again on the same flash
-// inside the process; the device opens no file and owns no thread, so one process holds many.
+// an io_context, a clock, a log and the address it binds). A reboot runs the boot path again on
+// the same flash inside the process; the device opens no file, owns no thread and reads no clock
+// of its own, so one process holds many, in real or simulated time.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "core/boot/loader.h"
 #include "core/ota/ota.h"
 #include "core/crypto/signature_verifier.h"
+#include "net/clock.h"
 #include "net/espota_responder.h"
 
 namespace otakit::device {
@@ -24,15 +26,18 @@ struct DeviceParts {
   const crypto::SignatureVerifier* verifier = nullptr; // nullptr: unsigned images are accepted
 };
 
-// Where the device's protocol ports live. Without an io_context the device has no network.
+// Where the device's protocol ports live. Without an io_context the device has no network; with
+// one it needs a clock too (both outlive the device).
 struct NetworkAttachment {
   boost::asio::io_context* io = nullptr;
-  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password
+  net::Clock* clock = nullptr;         // the responder's timeouts and delays
+  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password, log
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
 };
 
 class Device {
  public:
+  // Throws std::invalid_argument for a network attachment with an io_context but no clock.
   explicit Device(const DeviceParts& parts, NetworkAttachment network = {});
   ~Device();
   Device(const Device&) = delete;

@@ -19,7 +19,7 @@ namespace {
 enum class Exit { stop, reboot, power_cycle };
 
 // One boot and the services it runs, until they stop or ask for a reboot.
-Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
+Exit boot_and_serve(VirtualDevice& device, net::Clock& clock, const RuntimeConfig& config) {
   BootReport report = device.boot();
   if (config.confirm && device.ota().on_trial()) device.ota().mark_valid();
   nlohmann::json state = boot_state_json(device, report);
@@ -44,7 +44,7 @@ Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
   auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
   std::unique_ptr<OtaService> ota;
   if (config.ota) {
-    ota = std::make_unique<OtaService>(io, device, *config.ota, [&] {
+    ota = std::make_unique<OtaService>(io, clock, device, *config.ota, config.log, config.console, [&] {
       exit = Exit::reboot;
       io.stop();
     });
@@ -74,8 +74,9 @@ Exit boot_and_serve(VirtualDevice& device, const RuntimeConfig& config) {
 int run_device(const RuntimeConfig& config) {
   DeviceLock lock(config.device.flash_path);
   VirtualDevice device(config.device);
+  net::SteadyClock clock;
   for (;;) {
-    Exit exit = boot_and_serve(device, config);
+    Exit exit = boot_and_serve(device, clock, config);
     if (exit == Exit::stop) return 0;
     if (exit == Exit::power_cycle) device.lose_power();
     std::printf("rebooting\n");  // in this process: the boot path runs again on the same flash

@@ -1,12 +1,13 @@
 // Runs a virtual device: boot, publish state, then serve its network services and control
-// socket on one io_context until stopped. A reboot closes the services and boots the same
-// flash again in this process.
+// socket on one io_context, in real time, until stopped. A reboot closes the services and boots
+// the same flash again in this process.
 #pragma once
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "device/virtual_device.h"
+#include "net/log.h"
 
 namespace otakit::device {
 
@@ -27,6 +28,8 @@ struct RuntimeConfig {
   bool once = false;                    // boot, report, exit
   bool confirm = true;                  // the application confirms a trial image once it runs
   bool json = false;
+  net::Logger log;      // the drivers' lines (espota, mDNS)
+  net::Logger console;  // what the sketch prints on its serial port: the "ota: ..." lines
 };
 
 // Returns the process exit code. Throws DeviceInputError for a flash file or key it cannot use

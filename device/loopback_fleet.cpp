@@ -14,8 +14,8 @@ std::string LoopbackFleet::address_of(int index) {
   return "127.0." + std::to_string(1 + index / 254) + "." + std::to_string(1 + index % 254);
 }
 
-LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, const FlashLayout& layout, int devices,
-                             const std::vector<uint8_t>& factory) {
+LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, const FlashLayout& layout, int devices,
+                             const std::vector<uint8_t>& factory, net::LogSink* log) {
   posix::MemoryFlash provisioned(layout.flash_size);
   VolatileRtcMemory rtc;
   if (!BootLoader(provisioned, layout, rtc).provision(factory.data(), uint32_t(factory.size())))
@@ -26,8 +26,10 @@ LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, const FlashLayout& lay
     member->address = address_of(i);
     NetworkAttachment net;
     net.io = &io;
+    net.clock = &clock;
     net.espota.bind_address = member->address;
     net.espota.linger_ms = 200;  // loopback uploaders close at once
+    net.espota.log = net::Logger(log, identity_of(member->address));
     member->device = std::make_unique<Device>(DeviceParts{member->flash, member->rtc, layout, {}, nullptr}, std::move(net));
     member->device->on_boot([this](const BootReport&) {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -1,6 +1,7 @@
 // A fleet of in-process devices for tests and benchmarks: each with flash in RAM, provisioned with
 // the same factory image, on its own loopback address (127.0.x.y) at port 8266, all on one
-// io_context. Counts boots so a caller can wait for reboots without sleeping.
+// io_context and one clock, each logging as "dev-<address>". Counts boots so a caller can wait
+// for reboots without sleeping.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "device/device.h"
+#include "net/clock.h"
+#include "net/log.h"
 #include "platform/posix/emulated_flash.h"
 
 namespace otakit::device {
@@ -26,11 +29,13 @@ struct FleetMember {
 
 class LoopbackFleet {
  public:
-  // Throws std::runtime_error when the factory image is refused or a device cannot bind.
-  LoopbackFleet(boost::asio::io_context& io, const FlashLayout& layout, int devices,
-                const std::vector<uint8_t>& factory);
+  // The devices' lines go to log (nowhere when it is null). Throws std::runtime_error when the
+  // factory image is refused or a device cannot bind.
+  LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, const FlashLayout& layout, int devices,
+                const std::vector<uint8_t>& factory, net::LogSink* log = nullptr);
 
   static std::string address_of(int index);  // 127.0.1.1, 127.0.1.2, ... 127.0.2.1 after 254
+  static std::string identity_of(const std::string& address) { return "dev-" + address; }
   FleetMember& operator[](size_t i) { return *members_[i]; }
   size_t size() const { return members_.size(); }
   // Blocks until the fleet has booted `count` times in all (the first boots count), or the timeout.

@@ -12,14 +12,15 @@ struct OtaService::Impl {
   std::unique_ptr<net::MdnsAdvertiser> mdns;
   uint32_t last_percent = 0;
 
-  Impl(boost::asio::io_context& io, const net::EspotaResponderOptions& options, Updater& updater)
-      : responder(io, options, updater) {}
+  Impl(boost::asio::io_context& io, net::Clock& clock, const net::EspotaResponderOptions& options, Updater& updater)
+      : responder(io, clock, options, updater) {}
 };
 
 namespace {
 
-net::EspotaResponderOptions responder_options(const OtaServiceConfig& c) {
+net::EspotaResponderOptions responder_options(const OtaServiceConfig& c, const net::Logger& log) {
   net::EspotaResponderOptions o;
+  o.log = log;
   o.bind_address = c.bind_address;
   o.port = c.port;
   o.password = c.password;
@@ -29,37 +30,32 @@ net::EspotaResponderOptions responder_options(const OtaServiceConfig& c) {
 
 }  // namespace
 
-OtaService::OtaService(boost::asio::io_context& io, VirtualDevice& device, const OtaServiceConfig& config,
+OtaService::OtaService(boost::asio::io_context& io, net::Clock& clock, VirtualDevice& device,
+                       const OtaServiceConfig& config, const net::Logger& log, const net::Logger& console,
                        std::function<void()> on_success)
-    : impl_(std::make_unique<Impl>(io, responder_options(config), device.updater())) {
+    : impl_(std::make_unique<Impl>(io, clock, responder_options(config, log), device.updater())) {
   Impl* self = impl_.get();
   net::EspotaHooks hooks;
-  hooks.on_start = [self](espota::Command command) {
+  hooks.on_start = [self, console](espota::Command command) {
     self->last_percent = 0;
-    fmt::print("ota: start ({})\n", command == espota::Command::filesystem ? "filesystem" : "firmware");
-    std::fflush(stdout);
+    console.info("ota: start ({})", command == espota::Command::filesystem ? "filesystem" : "firmware");
   };
-  hooks.on_progress = [self](uint32_t done, uint32_t total) {
+  hooks.on_progress = [self, console](uint32_t done, uint32_t total) {
     uint32_t percent = total == 0 ? 0 : uint32_t(uint64_t(done) * 100 / total);
     if (percent >= self->last_percent + 25 || (done == total && self->last_percent != 100)) {
       self->last_percent = percent;
-      fmt::print("ota: {}% ({} of {} bytes)\n", percent, done, total);
-      std::fflush(stdout);
+      console.info("ota: {}% ({} of {} bytes)", percent, done, total);
     }
   };
-  hooks.on_end = [] {
-    fmt::print("ota: end, image staged\n");
-    std::fflush(stdout);
-  };
-  hooks.on_error = [](espota::OtaError error, const std::string& message) {
-    fmt::print("ota: error ({}): {}\n", espota::describe(error), message);
-    std::fflush(stdout);
+  hooks.on_end = [console] { console.info("ota: end, image staged"); };
+  hooks.on_error = [console](espota::OtaError error, const std::string& message) {
+    console.info("ota: error ({}): {}", espota::describe(error), message);
   };
   hooks.reboot = std::move(on_success);
   impl_->responder.set_hooks(std::move(hooks));
   impl_->responder.start();
-  fmt::print("ota: espota responder on {}:{}{}\n", config.bind_address, impl_->responder.local_port(),
-             config.password.empty() && config.password_hash.empty() ? "" : " (password required)");
+  console.info("ota: espota responder on {}:{}{}", config.bind_address, impl_->responder.local_port(),
+               config.password.empty() && config.password_hash.empty() ? "" : " (password required)");
 
   if (config.mdns) {
     net::MdnsAdvertiserConfig m;
@@ -68,11 +64,11 @@ OtaService::OtaService(boost::asio::io_context& io, VirtualDevice& device, const
     m.port = impl_->responder.local_port();
     m.board = config.board;
     m.auth = !config.password.empty() || !config.password_hash.empty();
-    impl_->mdns = std::make_unique<net::MdnsAdvertiser>(io, m);
+    m.log = log;
+    impl_->mdns = std::make_unique<net::MdnsAdvertiser>(io, clock, m);
     impl_->mdns->start();
-    fmt::print("mdns: advertising {}._arduino._tcp.local on {}\n", m.hostname, m.interface_address);
+    console.info("mdns: advertising {}._arduino._tcp.local on {}", m.hostname, m.interface_address);
   }
-  std::fflush(stdout);
 }
 
 OtaService::~OtaService() {

@@ -1,8 +1,7 @@
-// Glue between Boost.Asio and the sans-IO espota core: address conversion, the millisecond clock
-// the sessions run on, and the kernel CSPRNG as the sessions' random source.
+// Glue between Boost.Asio and the sans-IO espota core: address conversion and the kernel CSPRNG
+// as the sessions' random source (their time comes from net/clock.h).
 #pragma once
 #include <boost/asio/ip/address.hpp>
-#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -24,22 +23,5 @@ void set_close_on_exec(int fd);
 // getrandom(2): blocks only before the kernel pool is first seeded; false on failure.
 bool fill_secure_random(void* ctx, uint8_t* out, size_t len);
 inline proto::RandomSource secure_random_source() { return {nullptr, &fill_secure_random}; }
-
-// Milliseconds since the clock object was made; wraps after 49 days like the sessions expect.
-class SessionClock {
- public:
-  uint32_t now_ms() const {
-    auto elapsed = std::chrono::steady_clock::now() - origin_;
-    return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
-  }
-  // The steady_clock time of a session deadline (for asio timers).
-  std::chrono::steady_clock::time_point at(uint32_t deadline_ms) const {
-    int32_t ahead = static_cast<int32_t>(deadline_ms - now_ms());
-    return std::chrono::steady_clock::now() + std::chrono::milliseconds(ahead > 0 ? ahead : 0);
-  }
-
- private:
-  std::chrono::steady_clock::time_point origin_ = std::chrono::steady_clock::now();
-};
 
 }  // namespace otakit::net

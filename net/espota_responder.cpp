@@ -1,11 +1,9 @@
 #include "net/espota_responder.h"
 
-#include <spdlog/spdlog.h>
-
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
 #include <stdexcept>
@@ -33,8 +31,8 @@ class EspotaConnection : public std::enable_shared_from_this<EspotaConnection> {
     std::function<void(EspotaConnection*)> done;    // our side is fully closed
   };
 
-  EspotaConnection(asio::io_context& io, uint32_t linger_ms, Events events)
-      : socket_(io), linger_(io), linger_ms_(linger_ms), events_(std::move(events)) {}
+  EspotaConnection(asio::io_context& io, Clock& clock, uint32_t linger_ms, Events events)
+      : socket_(io), linger_(clock.make_timer(io)), linger_ms_(linger_ms), events_(std::move(events)) {}
 
   void connect(const tcp::endpoint& target, const asio::ip::address& bind_address) {
     error_code ec;
@@ -105,10 +103,7 @@ class EspotaConnection : public std::enable_shared_from_this<EspotaConnection> {
     shutdown_ = true;
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    linger_.expires_after(std::chrono::milliseconds(linger_ms_));
-    linger_.async_wait([self = shared_from_this()](const error_code& error) {
-      if (!error) self->finish();
-    });
+    linger_->start_after(linger_ms_, [self = shared_from_this()] { self->finish(); });
   }
 
   void finish() {
@@ -116,14 +111,14 @@ class EspotaConnection : public std::enable_shared_from_this<EspotaConnection> {
     auto keep_alive = shared_from_this();  // `done` may drop the owner's reference
     finished_ = true;
     error_code ignored;
-    linger_.cancel();
+    linger_->cancel();
     socket_.close(ignored);
     queue_.clear();
     if (events_.done) events_.done(this);
   }
 
   tcp::socket socket_;
-  asio::steady_timer linger_;
+  std::unique_ptr<Timer> linger_;
   uint32_t linger_ms_;
   Events events_;
   std::array<uint8_t, 16384> buffer_{};
@@ -139,8 +134,8 @@ class EspotaConnection : public std::enable_shared_from_this<EspotaConnection> {
 
 class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponder::Impl> {
  public:
-  Impl(asio::io_context& io, const EspotaResponderOptions& options, UpdateSink& sink)
-      : io_(io), options_(options), udp_(io), timer_(io), session_(make_config(), sink) {
+  Impl(asio::io_context& io, Clock& clock, const EspotaResponderOptions& options, UpdateSink& sink)
+      : io_(io), clock_(clock), options_(options), udp_(io), timer_(clock.make_timer(io)), session_(make_config(), sink) {
     error_code ec;
     bind_address_ = asio::ip::make_address(options.bind_address, ec);
     if (ec) throw std::invalid_argument("espota: '" + options.bind_address + "' is not an IP address to bind to");
@@ -156,8 +151,8 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
       throw std::system_error(ec, "espota: cannot listen on UDP " + options_.bind_address + ":" +
                                       std::to_string(options_.port) + " (in use, or not an address of this host)");
     }
-    spdlog::info("espota: listening on UDP {}:{}{}", options_.bind_address, local_port(),
-                 session_.has_password() ? " (password required)" : "");
+    options_.log.info("espota: listening on UDP {}:{}{}", options_.bind_address, local_port(),
+                      session_.has_password() ? " (password required)" : "");
     receive();
   }
 
@@ -166,7 +161,7 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
     stopped_ = true;
     error_code ignored;
     udp_.close(ignored);
-    timer_.cancel();
+    timer_->cancel();
     if (connection_) connection_->abort();
     connection_.reset();
     session_.abandon();  // a begun update must not stay half-written in the Updater
@@ -238,8 +233,8 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         if (connection_) connection_->close_after_flush();
         return;
       case espota::DeviceAction::started:
-        spdlog::info("espota: update from {} started ({} bytes, {})", peer_label(e.peer), e.size,
-                     e.command == espota::Command::filesystem ? "filesystem" : "flash");
+        options_.log.info("espota: update from {} started ({} bytes, {})", peer_label(e.peer), e.size,
+                          e.command == espota::Command::filesystem ? "filesystem" : "flash");
         if (hooks_.on_start) hooks_.on_start(e.command);
         return;
       case espota::DeviceAction::progress:
@@ -249,23 +244,12 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
         return finished(e);
       case espota::DeviceAction::dropped:
         ++stats_.dropped;
-        spdlog::debug("espota: dropped a datagram from {}: {}", peer_label(e.peer), e.text);
+        options_.log.debug("espota: dropped a datagram from {}: {}", peer_label(e.peer), e.text);
         return;
       case espota::DeviceAction::log:
-        spdlog::log(log_level(e.level), "espota: {}: {}", peer_label(e.peer), e.text);
+        options_.log.log(e.level, "espota: {}: {}", peer_label(e.peer), e.text);
         return;
     }
-  }
-
-  static spdlog::level::level_enum log_level(proto::LogLevel level) {
-    switch (level) {
-      case proto::LogLevel::trace: return spdlog::level::trace;
-      case proto::LogLevel::debug: return spdlog::level::debug;
-      case proto::LogLevel::info: return spdlog::level::info;
-      case proto::LogLevel::warn: return spdlog::level::warn;
-      case proto::LogLevel::error: return spdlog::level::err;
-    }
-    return spdlog::level::info;
   }
 
   void connect(const proto::PeerAddress& target) {
@@ -290,14 +274,14 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
       if (auto self = weak.lock()) self->on_connection_done(c);
     };
     if (connection_) connection_->abort();
-    connection_ = std::make_shared<EspotaConnection>(io_, options_.linger_ms, std::move(events));
+    connection_ = std::make_shared<EspotaConnection>(io_, clock_, options_.linger_ms, std::move(events));
     connection_->connect(tcp::endpoint(to_address(target), target.port), bind_address_);
   }
 
   void on_connected(EspotaConnection* c, const error_code& error) {
     if (stopped_ || c != connection_.get()) return;
     if (error) {
-      spdlog::warn("espota: cannot connect back to the uploader: {}", error.message());
+      options_.log.warn("espota: cannot connect back to the uploader: {}", error.message());
       session_.on_tcp_connect_failed(clock_.now_ms());
     } else {
       session_.on_tcp_connected(clock_.now_ms());
@@ -308,13 +292,13 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   void finished(const espota::DeviceEvent& e) {
     if (e.success) {
       ++stats_.sessions_ok;
-      spdlog::info("espota: update of {} bytes from {} staged", e.size, peer_label(e.peer));
+      options_.log.info("espota: update of {} bytes from {} staged", e.size, peer_label(e.peer));
       if (hooks_.on_end) hooks_.on_end();
       if (options_.reboot_on_success) reboot_after_close_ = true;
       if (!connection_) reboot_now();
     } else {
       ++stats_.sessions_failed;
-      spdlog::warn("espota: {} error with {}: {}", espota::describe(e.error), peer_label(e.peer), e.text);
+      options_.log.warn("espota: {} error with {}: {}", espota::describe(e.error), peer_label(e.peer), e.text);
       if (hooks_.on_error) hooks_.on_error(e.error, e.text);
     }
   }
@@ -337,26 +321,25 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   void rearm_timer() {
     uint32_t at = 0;
     if (!session_.next_deadline(&at)) {
-      timer_.cancel();
+      timer_->cancel();
       return;
     }
-    timer_.expires_at(clock_.at(at));
-    timer_.async_wait([self = shared_from_this()](const error_code& error) {
-      if (error || self->stopped_) return;
+    timer_->start_at(at, [self = shared_from_this()] {
+      if (self->stopped_) return;
       self->session_.on_tick(self->clock_.now_ms());
       self->drain();
     });
   }
 
   asio::io_context& io_;
+  Clock& clock_;
   EspotaResponderOptions options_;
   EspotaHooks hooks_;
   asio::ip::address bind_address_;
   udp::socket udp_;
   udp::endpoint sender_;
   std::array<uint8_t, 512> datagram_{};
-  asio::steady_timer timer_;
-  SessionClock clock_;
+  std::unique_ptr<Timer> timer_;  // the session's next deadline
   espota::Hex32 hash_;
   espota::DeviceSession session_;
   std::shared_ptr<EspotaConnection> connection_;
@@ -365,11 +348,14 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
   EspotaResponderStats stats_;
 };
 
-EspotaResponder::EspotaResponder(asio::io_context& io, const EspotaResponderOptions& options, UpdateSink& sink)
-    : impl_(std::make_shared<Impl>(io, options, sink)) {}
+EspotaResponder::EspotaResponder(asio::io_context& io, Clock& clock, const EspotaResponderOptions& options,
+                                 UpdateSink& sink)
+    : impl_(std::make_shared<Impl>(io, clock, options, sink)) {}
 
-EspotaResponder::EspotaResponder(asio::io_context& io, const EspotaResponderOptions& options, Updater& updater)
-    : owned_sink_(std::make_unique<UpdaterSink>(updater)), impl_(std::make_shared<Impl>(io, options, *owned_sink_)) {}
+EspotaResponder::EspotaResponder(asio::io_context& io, Clock& clock, const EspotaResponderOptions& options,
+                                 Updater& updater)
+    : owned_sink_(std::make_unique<UpdaterSink>(updater)),
+      impl_(std::make_shared<Impl>(io, clock, options, *owned_sink_)) {}
 
 EspotaResponder::~EspotaResponder() { impl_->stop(); }
 

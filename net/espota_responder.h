@@ -12,6 +12,8 @@
 
 #include "core/espota/device_session.h"
 #include "core/updater/update_sink.h"
+#include "net/clock.h"
+#include "net/log.h"
 
 namespace otakit::net {
 
@@ -26,6 +28,7 @@ struct EspotaResponderOptions {
   uint32_t result_delay_ms = 50;  // keeps the last ack and "OK" in separate segments
   uint32_t linger_ms = 2000;      // after the result: wait this long for the uploader to close
   bool reboot_on_success = true;  // call hooks.reboot once the result was delivered
+  Logger log;                     // the device's lines ("espota: ..."), in the device's name
 };
 
 // ArduinoOTA's callbacks. Each fires once per session: on_start when the update began, then
@@ -47,9 +50,10 @@ struct EspotaResponderStats {
 
 class EspotaResponder {
  public:
-  // Throws std::invalid_argument for a malformed password hash or bind address.
-  EspotaResponder(boost::asio::io_context& io, const EspotaResponderOptions& options, UpdateSink& sink);
-  EspotaResponder(boost::asio::io_context& io, const EspotaResponderOptions& options, Updater& updater);
+  // The sessions' time and every timeout come from clock. Throws std::invalid_argument for a
+  // malformed password hash or bind address.
+  EspotaResponder(boost::asio::io_context& io, Clock& clock, const EspotaResponderOptions& options, UpdateSink& sink);
+  EspotaResponder(boost::asio::io_context& io, Clock& clock, const EspotaResponderOptions& options, Updater& updater);
   ~EspotaResponder();
   EspotaResponder(const EspotaResponder&) = delete;
   EspotaResponder& operator=(const EspotaResponder&) = delete;

@@ -1,7 +1,6 @@
 #include "net/espota_upload_attempt.h"
 
-#include <spdlog/spdlog.h>
-
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <random>
 
@@ -12,10 +11,12 @@ using asio::ip::tcp;
 using asio::ip::udp;
 using boost::system::error_code;
 
-EspotaUploadAttempt::EspotaUploadAttempt(asio::io_context& io, const EspotaImage& image, const EspotaTarget& target,
-                                         const EspotaUploadOptions& options, std::optional<uint16_t> host_port,
-                                         EspotaProgress progress, EspotaProgressFn on_progress, Done on_done)
+EspotaUploadAttempt::EspotaUploadAttempt(asio::io_context& io, Clock& clock, const EspotaImage& image,
+                                         const EspotaTarget& target, const EspotaUploadOptions& options,
+                                         std::optional<uint16_t> host_port, EspotaProgress progress,
+                                         EspotaProgressFn on_progress, Done on_done)
     : io_(io),
+      clock_(clock),
       image_(image),
       target_(target),
       options_(options),
@@ -23,12 +24,13 @@ EspotaUploadAttempt::EspotaUploadAttempt(asio::io_context& io, const EspotaImage
       progress_(progress),
       on_progress_(std::move(on_progress)),
       on_done_(std::move(on_done)),
+      log_(options.log.with_identity(target.host)),
       resolver_(io),
       udp_(io),
       acceptor_(io),
       pending_(io),
       tcp_(io),
-      timer_(io) {}
+      timer_(clock.make_timer(io)) {}
 
 void EspotaUploadAttempt::start() {
   progress_.size = static_cast<uint32_t>(image_.bytes->size());
@@ -75,8 +77,8 @@ void EspotaUploadAttempt::on_resolved(const asio::ip::address& device) {
   session_ = std::make_unique<espota::HostSession>(config);
   device_udp_ = udp::endpoint(to_address(config.device), target_.port);
 
-  spdlog::debug("{}: listening on TCP {}:{}, inviting UDP {}:{}", target_.host, options_.host_ip, listen_port_,
-                device.to_string(), target_.port);
+  log_.debug("listening on TCP {}:{}, inviting UDP {}:{}", options_.host_ip, listen_port_, device.to_string(),
+             target_.port);
   report(EspotaPhase::inviting);
   session_->start(clock_.now_ms());
   receive_datagram();
@@ -211,7 +213,7 @@ void EspotaUploadAttempt::handle(const espota::HostEvent& e) {
     case espota::HostAction::finished:
       return finish(e);
     case espota::HostAction::note:
-      spdlog::debug("{}: {}", target_.host, e.text);
+      log_.debug("{}", e.text);
       return;
   }
 }
@@ -236,9 +238,8 @@ void EspotaUploadAttempt::send_block(uint32_t offset, size_t len) {
 void EspotaUploadAttempt::rearm_timer() {
   uint32_t at = 0;
   if (!session_->next_deadline(&at)) return;
-  timer_.expires_at(clock_.at(at));
-  timer_.async_wait([self = shared_from_this()](const error_code& error) {
-    if (error || self->done_) return;
+  timer_->start_at(at, [self = shared_from_this()] {
+    if (self->done_) return;
     self->session_->on_tick(self->clock_.now_ms());
     self->drain();
   });
@@ -280,7 +281,7 @@ void EspotaUploadAttempt::finish(const espota::HostEvent& e) {
 void EspotaUploadAttempt::close_all() {
   error_code ignored;
   resolver_.cancel();
-  timer_.cancel();
+  timer_->cancel();
   udp_.close(ignored);
   acceptor_.close(ignored);
   pending_.close(ignored);

@@ -4,15 +4,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <array>
 #include <functional>
 #include <memory>
 #include <optional>
 
 #include "core/espota/host_session.h"
+#include "net/clock.h"
 #include "net/espota_asio.h"
 #include "net/espota_uploader.h"
+#include "net/log.h"
 
 namespace otakit::net {
 
@@ -20,7 +21,7 @@ class EspotaUploadAttempt : public std::enable_shared_from_this<EspotaUploadAtte
  public:
   using Done = std::function<void(EspotaUploadResult)>;
 
-  EspotaUploadAttempt(boost::asio::io_context& io, const EspotaImage& image, const EspotaTarget& target,
+  EspotaUploadAttempt(boost::asio::io_context& io, Clock& clock, const EspotaImage& image, const EspotaTarget& target,
                       const EspotaUploadOptions& options, std::optional<uint16_t> host_port, EspotaProgress progress,
                       EspotaProgressFn on_progress, Done on_done);
 
@@ -42,6 +43,7 @@ class EspotaUploadAttempt : public std::enable_shared_from_this<EspotaUploadAtte
   void close_all();
 
   boost::asio::io_context& io_;
+  Clock& clock_;
   EspotaImage image_;
   EspotaTarget target_;
   EspotaUploadOptions options_;
@@ -49,6 +51,7 @@ class EspotaUploadAttempt : public std::enable_shared_from_this<EspotaUploadAtte
   EspotaProgress progress_;
   EspotaProgressFn on_progress_;
   Done on_done_;
+  Logger log_;  // in the target host's name
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::udp::socket udp_;
@@ -57,10 +60,9 @@ class EspotaUploadAttempt : public std::enable_shared_from_this<EspotaUploadAtte
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::socket pending_;
   boost::asio::ip::tcp::socket tcp_;
-  boost::asio::steady_timer timer_;
+  std::unique_ptr<Timer> timer_;  // the session's next deadline
   std::array<uint8_t, 512> datagram_{};
   std::array<uint8_t, 4096> reply_{};
-  SessionClock clock_;
   std::unique_ptr<espota::HostSession> session_;
   uint16_t listen_port_ = 0;
   bool done_ = false;

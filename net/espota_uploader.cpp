@@ -1,8 +1,7 @@
 #include "net/espota_uploader.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
+#include <cstdint>
 
 #include "core/crypto/digest.h"
 #include "net/espota_upload_attempt.h"
@@ -38,16 +37,17 @@ namespace {
 // Runs the targets through at most `parallel` attempts at a time and collects the results.
 class UploadRun : public std::enable_shared_from_this<UploadRun> {
  public:
-  UploadRun(asio::io_context& io, EspotaImage image, std::vector<EspotaTarget> targets, EspotaUploadOptions options,
-            EspotaProgressFn progress, EspotaDoneFn done)
+  UploadRun(asio::io_context& io, Clock& clock, EspotaImage image, std::vector<EspotaTarget> targets,
+            EspotaUploadOptions options, EspotaProgressFn progress, EspotaDoneFn done)
       : io_(io),
+        clock_(clock),
         image_(std::move(image)),
         targets_(std::move(targets)),
         options_(std::move(options)),
         progress_(std::move(progress)),
         done_(std::move(done)),
         results_(targets_.size()),
-        started_(targets_.size()) {}
+        started_ms_(targets_.size()) {}
 
   void start() {
     if (targets_.empty()) {
@@ -63,7 +63,7 @@ class UploadRun : public std::enable_shared_from_this<UploadRun> {
     while (active_ < bound && next_ < targets_.size()) {
       size_t index = next_++;
       ++active_;
-      started_[index] = std::chrono::steady_clock::now();
+      started_ms_[index] = clock_.now_ms();
       attempt(index, 1);
     }
   }
@@ -76,7 +76,7 @@ class UploadRun : public std::enable_shared_from_this<UploadRun> {
     progress.attempt = number;
     auto self = shared_from_this();
     auto attempt = std::make_shared<EspotaUploadAttempt>(
-        io_, image_, targets_[index], options_, port, progress, progress_,
+        io_, clock_, image_, targets_[index], options_, port, progress, progress_,
         [self, index, number](EspotaUploadResult result) { self->attempt_done(index, number, std::move(result)); });
     attempt->start();
   }
@@ -84,15 +84,14 @@ class UploadRun : public std::enable_shared_from_this<UploadRun> {
   void attempt_done(size_t index, unsigned number, EspotaUploadResult result) {
     if (espota::safe_to_retry(result.outcome) && number <= options_.retries) {
       // Nothing reached the device's flash: try again after 1x, 2x, 4x... the delay.
-      auto timer = std::make_shared<asio::steady_timer>(io_);
-      timer->expires_after(std::chrono::milliseconds(uint64_t(options_.retry_delay_ms) << (number - 1)));
-      timer->async_wait([self = shared_from_this(), timer, index, number](const boost::system::error_code&) {
+      std::shared_ptr<Timer> timer = clock_.make_timer(io_);
+      timer->start_after(retry_delay_ms(number), [self = shared_from_this(), timer, index, number] {
         self->attempt(index, number + 1);
       });
       return;
     }
     result.attempts = number;
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_[index]).count();
+    result.seconds = (clock_.now_ms() - started_ms_[index]) / 1000.0;
     results_[index] = std::move(result);
     --active_;
     ++finished_;
@@ -100,14 +99,23 @@ class UploadRun : public std::enable_shared_from_this<UploadRun> {
     launch_more();
   }
 
+  // Capped below 2^31 ms, the furthest ahead a 32-bit clock time can be.
+  uint32_t retry_delay_ms(unsigned number) const {
+    constexpr uint64_t kLongest = INT32_MAX;
+    uint64_t delay = options_.retry_delay_ms;
+    for (unsigned i = 1; i < number && delay < kLongest; ++i) delay *= 2;
+    return static_cast<uint32_t>(delay < kLongest ? delay : kLongest);
+  }
+
   asio::io_context& io_;
+  Clock& clock_;
   EspotaImage image_;
   std::vector<EspotaTarget> targets_;
   EspotaUploadOptions options_;
   EspotaProgressFn progress_;
   EspotaDoneFn done_;
   std::vector<EspotaUploadResult> results_;
-  std::vector<std::chrono::steady_clock::time_point> started_;
+  std::vector<uint32_t> started_ms_;
   size_t next_ = 0;
   size_t finished_ = 0;
   unsigned active_ = 0;
@@ -115,16 +123,18 @@ class UploadRun : public std::enable_shared_from_this<UploadRun> {
 
 }  // namespace
 
-void async_upload_all(asio::io_context& io, const EspotaImage& image, std::vector<EspotaTarget> targets,
+void async_upload_all(asio::io_context& io, Clock& clock, const EspotaImage& image, std::vector<EspotaTarget> targets,
                       const EspotaUploadOptions& options, EspotaProgressFn progress, EspotaDoneFn done) {
-  std::make_shared<UploadRun>(io, image, std::move(targets), options, std::move(progress), std::move(done))->start();
+  std::make_shared<UploadRun>(io, clock, image, std::move(targets), options, std::move(progress), std::move(done))
+      ->start();
 }
 
 std::vector<EspotaUploadResult> upload_all(const EspotaImage& image, std::vector<EspotaTarget> targets,
                                            const EspotaUploadOptions& options, EspotaProgressFn progress) {
   asio::io_context io;
+  SteadyClock clock;
   std::vector<EspotaUploadResult> results;
-  async_upload_all(io, image, std::move(targets), options, std::move(progress),
+  async_upload_all(io, clock, image, std::move(targets), options, std::move(progress),
                    [&results](std::vector<EspotaUploadResult> r) { results = std::move(r); });
   io.run();
   return results;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/espota/host_session.h"
+#include "net/clock.h"
+#include "net/log.h"
 
 namespace otakit::net {
 
@@ -38,6 +40,7 @@ struct EspotaUploadOptions {
   unsigned parallel = 4;               // uploads at once
   unsigned retries = 1;                // extra attempts after no answer / busy
   uint32_t retry_delay_ms = 1000;      // doubles per retry
+  Logger log;                          // each target's lines go out in its host's name
 };
 
 enum class EspotaPhase : uint8_t { resolving, inviting, authenticating, waiting_connection, sending, verifying, done };
@@ -60,7 +63,7 @@ struct EspotaUploadResult {
   uint32_t sent = 0;
   uint32_t size = 0;
   unsigned attempts = 0;
-  double seconds = 0;
+  double seconds = 0;  // from the first attempt to the end, on the uploads' clock
   uint16_t host_port = 0;
 };
 
@@ -68,10 +71,12 @@ using EspotaProgressFn = std::function<void(const EspotaProgress&)>;
 using EspotaDoneFn = std::function<void(std::vector<EspotaUploadResult>)>;
 
 // Starts the uploads on `io` and returns at once; `done` runs once, on io, when all have ended.
-void async_upload_all(boost::asio::io_context& io, const EspotaImage& image, std::vector<EspotaTarget> targets,
-                      const EspotaUploadOptions& options, EspotaProgressFn progress, EspotaDoneFn done);
+// Every timeout, retry delay and elapsed time is on `clock`.
+void async_upload_all(boost::asio::io_context& io, Clock& clock, const EspotaImage& image,
+                      std::vector<EspotaTarget> targets, const EspotaUploadOptions& options, EspotaProgressFn progress,
+                      EspotaDoneFn done);
 
-// The same on a private io_context; returns the results in target order.
+// The same on a private io_context in real time (a SteadyClock); returns the results in target order.
 std::vector<EspotaUploadResult> upload_all(const EspotaImage& image, std::vector<EspotaTarget> targets,
                                            const EspotaUploadOptions& options, EspotaProgressFn progress = {});
 

@@ -1,10 +1,7 @@
 #include "net/mdns_discovery.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <boost/asio/ip/address_v4.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "core/mdns/mdns_browser.h"
 #include "net/mdns_socket.h"
@@ -62,27 +59,25 @@ DiscoveredDevice to_device(const mdns::DiscoveredService& s) {
 
 class MdnsDiscovery::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(asio::io_context& io, DiscoveryOptions options)
+  Impl(asio::io_context& io, Clock& clock, DiscoveryOptions options)
       : io_(io),
+        clock_(clock),
         options_(std::move(options)),
         slots_(std::max<std::size_t>(options_.max_devices, 1)),
         browser_(slots_.data(), slots_.size()),
-        query_timer_(io),
-        deadline_(io) {}
+        query_timer_(clock.make_timer(io)),
+        deadline_(clock.make_timer(io)) {}
 
   void start(Done done) {
     MulticastInterface interface = choose_multicast_interface(options_.interface_address);
-    socket_ = MdnsSocket::open(io_, interface);
+    socket_ = MdnsSocket::open(io_, interface, options_.log);
     done_ = std::move(done);
     std::weak_ptr<Impl> weak = shared_from_this();
     socket_->start_receiving([weak](const uint8_t* data, std::size_t len, const MdnsSocket::Endpoint& from) {
       if (auto self = weak.lock()) self->on_datagram(data, len, from);
     });
-    deadline_.expires_after(options_.timeout);
-    deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->finish();
-    });
-    send_query(std::chrono::milliseconds(500));
+    deadline_->start_after(uint32_t(options_.timeout.count()), [self = shared_from_this()] { self->finish(); });
+    send_query(500);
   }
 
   void cancel() {
@@ -91,23 +86,23 @@ class MdnsDiscovery::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
-  // Queries at growing intervals (RFC 6762 §5.2): early ones find devices fast, later ones pick
-  // up what was lost, and known answers keep the devices already found quiet.
-  void send_query(std::chrono::milliseconds next_interval) {
+  // Queries at growing intervals up to an hour (RFC 6762 §5.2): early ones find devices fast,
+  // later ones pick up what was lost, and known answers keep the devices already found quiet.
+  void send_query(uint32_t next_interval_ms) {
     if (!socket_) return;
     uint8_t packet[1460];
-    std::size_t len = browser_.build_query(mdns_clock_ms(), packet, sizeof(packet));
+    std::size_t len = browser_.build_query(clock_.now_ms(), packet, sizeof(packet));
     socket_->send_multicast(packet, len);
-    query_timer_.expires_after(next_interval);
-    query_timer_.async_wait([self = shared_from_this(), next_interval](const boost::system::error_code& ec) {
-      if (!ec) self->send_query(next_interval * 2);
+    query_timer_->start_after(next_interval_ms, [self = shared_from_this(), next_interval_ms] {
+      constexpr uint32_t kLongestInterval = 3600 * 1000;
+      self->send_query(std::min(next_interval_ms * 2, kLongestInterval));
     });
   }
 
   void on_datagram(const uint8_t* data, std::size_t len, const MdnsSocket::Endpoint& from) {
-    mdns::ParseError error = browser_.on_packet(data, len, from.port(), mdns_clock_ms());
+    mdns::ParseError error = browser_.on_packet(data, len, from.port(), clock_.now_ms());
     if (error != mdns::ParseError::ok)
-      spdlog::debug("mDNS: malformed packet from {}: {}", from.address().to_string(), mdns::describe(error));
+      options_.log.debug("mDNS: malformed packet from {}: {}", from.address().to_string(), mdns::describe(error));
   }
 
   void finish() {
@@ -125,7 +120,7 @@ class MdnsDiscovery::Impl : public std::enable_shared_from_this<Impl> {
     std::sort(result.devices.begin(), result.devices.end(),
               [](const DiscoveredDevice& a, const DiscoveredDevice& b) { return a.name < b.name; });
     if (browser_.overflowed() > 0)
-      spdlog::warn("mDNS: more than {} devices answered; the rest were not kept", slots_.size());
+      options_.log.warn("mDNS: more than {} devices answered; the rest were not kept", slots_.size());
     close();
     Done done = std::move(done_);
     done_ = nullptr;
@@ -135,22 +130,23 @@ class MdnsDiscovery::Impl : public std::enable_shared_from_this<Impl> {
   void close() {
     if (socket_) socket_->close();
     socket_.reset();
-    query_timer_.cancel();
-    deadline_.cancel();
+    query_timer_->cancel();
+    deadline_->cancel();
   }
 
   asio::io_context& io_;
+  Clock& clock_;
   DiscoveryOptions options_;
   std::vector<mdns::DiscoveredService> slots_;
   mdns::Browser browser_;
-  asio::steady_timer query_timer_;
-  asio::steady_timer deadline_;
+  std::unique_ptr<Timer> query_timer_;
+  std::unique_ptr<Timer> deadline_;
   std::shared_ptr<MdnsSocket> socket_;
   Done done_;
 };
 
-MdnsDiscovery::MdnsDiscovery(asio::io_context& io, DiscoveryOptions options)
-    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+MdnsDiscovery::MdnsDiscovery(asio::io_context& io, Clock& clock, DiscoveryOptions options)
+    : impl_(std::make_shared<Impl>(io, clock, std::move(options))) {}
 
 MdnsDiscovery::~MdnsDiscovery() { impl_->cancel(); }
 
@@ -159,8 +155,9 @@ void MdnsDiscovery::cancel() { impl_->cancel(); }
 
 DiscoveryResult discover_devices(const DiscoveryOptions& options) {
   asio::io_context io;
+  SteadyClock clock;
   DiscoveryResult result;
-  MdnsDiscovery discovery(io, options);
+  MdnsDiscovery discovery(io, clock, options);
   discovery.start([&result](DiscoveryResult r) { result = std::move(r); });
   io.run();
   return result;

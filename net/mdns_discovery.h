@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "net/clock.h"
+#include "net/log.h"
+
 namespace otakit::net {
 
 struct DiscoveredDevice {
@@ -34,13 +37,15 @@ struct DiscoveryOptions {
   std::string interface_address;  // as choose_multicast_interface() takes it ("" = the default one)
   std::chrono::milliseconds timeout{3000};
   std::size_t max_devices = 1024;
+  Logger log;
 };
 
 class MdnsDiscovery {
  public:
   using Done = std::function<void(DiscoveryResult)>;
 
-  MdnsDiscovery(boost::asio::io_context& io, DiscoveryOptions options);
+  // The queries' schedule and the timeout run on clock.
+  MdnsDiscovery(boost::asio::io_context& io, Clock& clock, DiscoveryOptions options);
   ~MdnsDiscovery();
 
   // Opens the socket (throws like MdnsSocket::open / find_multicast_interface) and queries at
@@ -54,7 +59,7 @@ class MdnsDiscovery {
   std::shared_ptr<Impl> impl_;
 };
 
-// Runs a discovery on a private io_context and returns its result (for one-shot commands).
+// Runs a discovery on a private io_context in real time and returns its result (for one-shot commands).
 DiscoveryResult discover_devices(const DiscoveryOptions& options);
 
 }  // namespace otakit::net

@@ -1,9 +1,5 @@
 #include "net/mdns_service.h"
 
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <random>
 #include <stdexcept>
 
@@ -16,13 +12,14 @@ namespace asio = boost::asio;
 
 class MdnsAdvertiser::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(asio::io_context& io, MdnsAdvertiserConfig config) : io_(io), config_(std::move(config)), timer_(io) {}
+  Impl(asio::io_context& io, Clock& clock, MdnsAdvertiserConfig config)
+      : io_(io), clock_(clock), config_(std::move(config)), timer_(clock.make_timer(io)) {}
 
   void start() {
     if (socket_) return;
     MulticastInterface interface = choose_multicast_interface(config_.interface_address);
     configure_responder(interface);
-    socket_ = MdnsSocket::open(io_, interface);
+    socket_ = MdnsSocket::open(io_, interface, config_.log);
     std::weak_ptr<Impl> weak = shared_from_this();
     socket_->start_receiving([weak](const uint8_t* data, std::size_t len, const MdnsSocket::Endpoint& from) {
       if (auto self = weak.lock()) self->on_datagram(data, len, from);
@@ -32,10 +29,10 @@ class MdnsAdvertiser::Impl : public std::enable_shared_from_this<Impl> {
     std::uniform_int_distribution<uint32_t> delay(0, 250);
     std::random_device seed;
     std::minstd_rand random(seed());
-    responder_.start(mdns_clock_ms(), delay(random));
+    responder_.start(clock_.now_ms(), delay(random));
     schedule_timer();
-    spdlog::debug("mDNS: advertising {}._arduino._tcp.local on {} ({})", config_.hostname, interface.name,
-                  interface.address.to_string());
+    config_.log.debug("mDNS: advertising {}._arduino._tcp.local on {} ({})", config_.hostname, interface.name,
+                      interface.address.to_string());
   }
 
   void stop() {
@@ -45,7 +42,7 @@ class MdnsAdvertiser::Impl : public std::enable_shared_from_this<Impl> {
     socket_->send_multicast(packet, len);
     socket_->close();
     socket_.reset();
-    timer_.cancel();
+    timer_->cancel();
   }
 
   std::string hostname() const { return responder_.hostname(); }
@@ -77,19 +74,17 @@ class MdnsAdvertiser::Impl : public std::enable_shared_from_this<Impl> {
   void schedule_timer() {
     if (!responder_.timer_pending()) return;
     armed_due_ms_ = responder_.timer_due_ms();
-    int32_t wait_ms = int32_t(armed_due_ms_ - mdns_clock_ms());
-    timer_.expires_after(std::chrono::milliseconds(wait_ms > 0 ? wait_ms : 0));
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && self->socket_) self->on_timer();
+    timer_->start_at(armed_due_ms_, [self = shared_from_this()] {
+      if (self->socket_) self->on_timer();
     });
   }
 
   void on_timer() {
     uint8_t packet[mdns::Responder::kMaxPacket];
-    std::size_t len = responder_.on_timer(mdns_clock_ms(), packet, sizeof(packet));
+    std::size_t len = responder_.on_timer(clock_.now_ms(), packet, sizeof(packet));
     socket_->send_multicast(packet, len);
     if (responder_.state() == mdns::ResponderState::running)
-      spdlog::debug("mDNS: {}.local announced", responder_.hostname());
+      config_.log.debug("mDNS: {}.local announced", responder_.hostname());
     schedule_timer();
   }
 
@@ -97,29 +92,30 @@ class MdnsAdvertiser::Impl : public std::enable_shared_from_this<Impl> {
     if (!socket_) return;
     uint32_t conflicts_before = responder_.conflict_count();
     uint8_t packet[mdns::Responder::kMaxPacket];
-    mdns::Reply reply = responder_.on_packet(data, len, from.port(), mdns_clock_ms(), packet, sizeof(packet));
+    mdns::Reply reply = responder_.on_packet(data, len, from.port(), clock_.now_ms(), packet, sizeof(packet));
     if (reply.unicast) {
       socket_->send_to(packet, reply.length, from);
     } else {
       socket_->send_multicast(packet, reply.length);
     }
     if (responder_.conflict_count() != conflicts_before)
-      spdlog::warn("mDNS: another host on {} uses the name {}.local; advertising as {}.local instead",
-                   socket_->interface().name, config_.hostname, responder_.hostname());
+      config_.log.warn("mDNS: another host on {} uses the name {}.local; advertising as {}.local instead",
+                       socket_->interface().name, config_.hostname, responder_.hostname());
     // A conflict or a lost probe tie-break restarts probing at a new time: re-arm the timer.
     if (responder_.timer_pending() && responder_.timer_due_ms() != armed_due_ms_) schedule_timer();
   }
 
   asio::io_context& io_;
+  Clock& clock_;
   MdnsAdvertiserConfig config_;
-  asio::steady_timer timer_;
+  std::unique_ptr<Timer> timer_;
   std::shared_ptr<MdnsSocket> socket_;
   mdns::Responder responder_;
   uint32_t armed_due_ms_ = 0;  // what timer_ waits for
 };
 
-MdnsAdvertiser::MdnsAdvertiser(asio::io_context& io, MdnsAdvertiserConfig config)
-    : impl_(std::make_shared<Impl>(io, std::move(config))) {}
+MdnsAdvertiser::MdnsAdvertiser(asio::io_context& io, Clock& clock, MdnsAdvertiserConfig config)
+    : impl_(std::make_shared<Impl>(io, clock, std::move(config))) {}
 
 MdnsAdvertiser::~MdnsAdvertiser() { impl_->stop(); }
 

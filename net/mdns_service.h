@@ -4,7 +4,7 @@
 //
 // Use from the virtual device (one io_context, one advertiser per device):
 //
-//   otakit::net::MdnsAdvertiser mdns(io, {"127.0.0.1", "esp8266-ee1337", 8266, "generic", true});
+//   otakit::net::MdnsAdvertiser mdns(io, clock, {"127.0.0.1", "esp8266-ee1337", 8266, "generic", true});
 //   mdns.start();   // throws std::runtime_error / std::system_error (bad address, port 5353 busy...)
 //   io.run();       // probes 3 x 250 ms, announces at 0, 1, 3 s, then answers queries
 //   mdns.stop();    // multicasts the goodbye (TTL 0) and closes; the destructor does it too
@@ -22,6 +22,9 @@
 #include <memory>
 #include <string>
 
+#include "net/clock.h"
+#include "net/log.h"
+
 namespace otakit::net {
 
 struct MdnsAdvertiserConfig {
@@ -30,11 +33,13 @@ struct MdnsAdvertiserConfig {
   uint16_t port = 8266;           // the espota UDP port, put in the SRV record
   std::string board = "generic";  // TXT board= (ARDUINO_BOARD_ID, e.g. nodemcuv2)
   bool auth = false;              // TXT auth_upload=yes when the device wants a password
+  Logger log;                     // "mDNS: ..." lines, in the device's name
 };
 
 class MdnsAdvertiser {
  public:
-  MdnsAdvertiser(boost::asio::io_context& io, MdnsAdvertiserConfig config);
+  // Probes, announcements and record times run on clock.
+  MdnsAdvertiser(boost::asio::io_context& io, Clock& clock, MdnsAdvertiserConfig config);
   ~MdnsAdvertiser();
   MdnsAdvertiser(const MdnsAdvertiser&) = delete;
   MdnsAdvertiser& operator=(const MdnsAdvertiser&) = delete;

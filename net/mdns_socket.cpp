@@ -4,13 +4,11 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/unicast.hpp>
 #include <cerrno>
-#include <chrono>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -73,11 +71,6 @@ void set_ip_option(int fd, int option, const void* value, socklen_t len, const c
 
 }  // namespace
 
-uint32_t mdns_clock_ms() {
-  auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
-  return uint32_t(std::chrono::duration_cast<std::chrono::milliseconds>(since_boot).count());
-}
-
 MulticastInterface find_multicast_interface(const std::string& address) {
   boost::system::error_code ec;
   address_v4 wanted = asio::ip::make_address_v4(address, ec);
@@ -110,14 +103,14 @@ MulticastInterface choose_multicast_interface(const std::string& address) {
   return address.empty() || address == "0.0.0.0" ? default_multicast_interface() : find_multicast_interface(address);
 }
 
-std::shared_ptr<MdnsSocket> MdnsSocket::open(asio::io_context& io, const MulticastInterface& interface) {
-  std::shared_ptr<MdnsSocket> socket(new MdnsSocket(io, interface));
+std::shared_ptr<MdnsSocket> MdnsSocket::open(asio::io_context& io, const MulticastInterface& interface, Logger log) {
+  std::shared_ptr<MdnsSocket> socket(new MdnsSocket(io, interface, std::move(log)));
   socket->bind_and_join();
   return socket;
 }
 
-MdnsSocket::MdnsSocket(asio::io_context& io, const MulticastInterface& interface)
-    : socket_(io), interface_(interface) {}
+MdnsSocket::MdnsSocket(asio::io_context& io, const MulticastInterface& interface, Logger log)
+    : socket_(io), interface_(interface), log_(std::move(log)) {}
 
 void MdnsSocket::bind_and_join() {
   socket_.open(udp::v4());
@@ -197,7 +190,7 @@ void MdnsSocket::send_to(const uint8_t* data, std::size_t len, const Endpoint& t
   if (!socket_.is_open() || len == 0) return;
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(data, len), to, 0, ec);
-  if (ec) spdlog::warn("mDNS: send to {} on {} failed: {}", to.address().to_string(), interface_.name, ec.message());
+  if (ec) log_.warn("mDNS: send to {} on {} failed: {}", to.address().to_string(), interface_.name, ec.message());
 }
 
 void MdnsSocket::close() {

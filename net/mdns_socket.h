@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "net/log.h"
+
 namespace otakit::net {
 
 struct MulticastInterface {
@@ -31,17 +33,16 @@ MulticastInterface default_multicast_interface();
 // interface; anything else: find_multicast_interface(address).
 MulticastInterface choose_multicast_interface(const std::string& address);
 
-// The free-running millisecond clock the sans-IO mDNS cores are fed with (steady, wraps at 2^32).
-uint32_t mdns_clock_ms();
-
 class MdnsSocket : public std::enable_shared_from_this<MdnsSocket> {
  public:
   using Endpoint = boost::asio::ip::udp::endpoint;
   // One datagram that arrived on our interface, sent to the group or to our own address.
   using ReceiveHandler = std::function<void(const uint8_t* data, std::size_t len, const Endpoint& from)>;
 
-  // Opens, binds and joins; throws std::system_error naming the step that failed.
-  static std::shared_ptr<MdnsSocket> open(boost::asio::io_context& io, const MulticastInterface& interface);
+  // Opens, binds and joins; throws std::system_error naming the step that failed. Failed sends
+  // are logged on log.
+  static std::shared_ptr<MdnsSocket> open(boost::asio::io_context& io, const MulticastInterface& interface,
+                                          Logger log);
 
   // Delivers datagrams until close(). The socket keeps itself alive while a receive is pending.
   void start_receiving(ReceiveHandler handler);
@@ -53,13 +54,14 @@ class MdnsSocket : public std::enable_shared_from_this<MdnsSocket> {
   const MulticastInterface& interface() const { return interface_; }
 
  private:
-  MdnsSocket(boost::asio::io_context& io, const MulticastInterface& interface);
+  MdnsSocket(boost::asio::io_context& io, const MulticastInterface& interface, Logger log);
   void bind_and_join();
   void wait_for_datagrams();
   void drain_datagrams();
 
   boost::asio::ip::udp::socket socket_;
   MulticastInterface interface_;
+  Logger log_;
   ReceiveHandler handler_;
 };
 

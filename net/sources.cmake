@@ -1,4 +1,7 @@
 target_sources(otakit_net PRIVATE
+  clock.cpp
+  manual_clock.cpp
+  log_sinks.cpp
   endpoint.cpp
   mdns_socket.cpp
   mdns_service.cpp

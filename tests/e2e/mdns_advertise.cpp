@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "net/log_sinks.h"
 #include "net/mdns_service.h"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   boost::asio::io_context io;
-  otakit::net::MdnsAdvertiser advertiser(io, config);
+  otakit::net::SteadyClock clock;
+  otakit::net::SpdlogSink log;
+  config.log = otakit::net::Logger(&log, "");
+  otakit::net::MdnsAdvertiser advertiser(io, clock, config);
   try {
     advertiser.start();
   } catch (const std::exception& e) {

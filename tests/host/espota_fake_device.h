@@ -1,6 +1,7 @@
 // A scripted espota device on a thread, for uploader tests: it accepts one invitation, connects
 // back and acks the way a given device would (one count per 1460-byte chunk like ArduinoOTA,
-// or several counts joined in one segment), then sends a chosen result or misbehaves.
+// or several counts joined in one segment), then sends a chosen result or misbehaves. It keeps
+// no time: it acts on what arrives, and on the test.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -15,7 +16,7 @@ namespace otakit::test {
 
 struct FakeDeviceScript {
   bool joined_acks = false;        // ack several reads in one send ("146014601460")
-  std::string result = "OK";       // sent 30 ms after the last ack (or with it, see below)
+  std::string result = "OK";       // sent in a segment after the last ack's (or with it, see below)
   bool result_with_last_ack = false;
   bool close_without_result = false;
   uint32_t stall_after = 0;        // stop reading after this many bytes (0: never)
@@ -49,6 +50,8 @@ class FakeDevice {
   // Largest count of bytes that had arrived but were not acked yet, seen after each ack.
   uint32_t max_unacked() const { return max_unacked_; }
 
+  // stall_after: true once it sent its last ack and stopped reading.
+  bool stalled() const { return stalled_; }
   // reset_after: true once the bytes are in and the device waits for fail_now().
   bool ready_to_fail() const { return ready_to_fail_; }
   // Sends the acks and the result and resets the connection (RST); returns when that is done.
@@ -65,13 +68,15 @@ class FakeDevice {
     sockaddr_in from{};
     socklen_t from_len = sizeof(from);
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return;
+    if (::poll(&p, 1, kFailsafeMs) <= 0) return;
     ssize_t n = ::recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
     espota::Invitation invitation;
     if (n <= 0 || espota::parse_invitation(reinterpret_cast<uint8_t*>(buffer), size_t(n), &invitation) != espota::InvitationError::ok)
       return;
     ::sendto(fd_, "OK", 2, 0, reinterpret_cast<sockaddr*>(&from), from_len);
     int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;  // as ArduinoOTA's setNoDelay(true): each send leaves as its own segment
+    ::setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (script_.reset_after) {  // a small window keeps the uploader's writes waiting on us
       int small = 4096;
       ::setsockopt(tcp, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
@@ -91,17 +96,20 @@ class FakeDevice {
     while (received_ < size && !stop_) {
       if (script_.reset_after && received_ >= script_.reset_after) return reset(tcp, pending_acks);
       if (script_.stall_after && received_ >= script_.stall_after) {
-        while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // connection stays open
+        stalled_ = true;
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_.load(); });  // the connection stays open until the end
         return false;
       }
       // ArduinoOTA takes what is there; "per chunk" mimics espota.py's peer: one 1460 piece per ack.
       size_t want = script_.joined_acks ? sizeof(chunk) : std::min<size_t>(1460, size - received_);
       pollfd p{tcp, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
+      if (::poll(&p, 1, 100) <= 0) continue;  // and look at stop_ again
       ssize_t n = ::recv(tcp, chunk, want, script_.joined_acks ? 0 : MSG_WAITALL);
       if (n <= 0) return false;
       received_ += uint32_t(n);
-      // Give a sender that does not wait for acks the chance to show it (stop-and-wait check).
+      // Give a sender that does not wait for acks 3 ms to show it (stop-and-wait check): this can
+      // only miss a pacing fault on a slow machine, never make a correct uploader fail.
       if (!script_.joined_acks) {
         pollfd more{tcp, POLLIN, 0};
         if (::poll(&more, 1, 3) > 0) {
@@ -125,9 +133,8 @@ class FakeDevice {
       }
     }
     if (script_.close_without_result || script_.result_with_last_ack) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
     send_text(tcp, script_.result);
-    read_for(tcp, 2000);  // until the uploader closes
+    read_to_eof(tcp);  // until the uploader closes
     return false;
   }
 
@@ -136,9 +143,7 @@ class FakeDevice {
     std::unique_lock<std::mutex> lock(mutex_);
     ready_to_fail_ = true;
     changed_.wait(lock, [this] { return go_ || stop_; });
-    int one = 1;  // out at once, as ArduinoOTA's setNoDelay(true): an abortive close drops unsent bytes
-    ::setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    send_text(tcp, acks + script_.result);
+    send_text(tcp, acks + script_.result);  // out at once (TCP_NODELAY): an abortive close drops unsent bytes
     linger abort_on_close{1, 0};
     ::setsockopt(tcp, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
     ::close(tcp);
@@ -157,6 +162,7 @@ class FakeDevice {
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> received_{0};
   std::atomic<uint32_t> max_unacked_{0};
+  std::atomic<bool> stalled_{false};
   std::atomic<bool> ready_to_fail_{false};
   std::mutex mutex_;
   std::condition_variable changed_;

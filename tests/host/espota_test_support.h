@@ -1,5 +1,7 @@
-// Loopback helpers for espota tests: a responder on a real Updater (in-memory flash) running on
-// its own io thread, and raw blocking sockets with timeouts to play a misbehaving peer.
+// Loopback helpers for espota tests: a responder on a real Updater (in-memory flash) served by
+// its own io thread on a ManualClock that only the test moves, and raw blocking sockets with
+// failsafe timeouts to play a misbehaving peer. Socket bytes take real time to arrive, so the
+// helpers wait for them; time as the protocol sees it never passes unless a test advances it.
 #pragma once
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,39 +15,38 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "host/image_report.h"
 #include "net/espota_responder.h"
+#include "net/manual_clock.h"
 #include "tests/core/device_fixture.h"
 
 namespace otakit::test {
 
-inline bool wait_until(const std::function<bool()>& condition, int timeout_ms = 5000) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+// How long a helper waits for socket I/O before it gives up on a broken test.
+constexpr int kFailsafeMs = 10000;
 
 // A device: flash with a provisioned running image, its Updater, and an espota responder on
-// 127.0.0.1 (a free port) served by an io thread. Hooks are counted.
+// 127.0.0.1 (a free port) served by an io thread. Hooks are counted; the responder's state and
+// stats are copied after every handler, so the test thread can wait for them without polling.
 class ResponderDevice {
  public:
   explicit ResponderDevice(net::EspotaResponderOptions options = {}, const char* layout = "1M", uint16_t udp_port = 0)
-      : dev(layout), running(testing::make_image(150000, 1)) {
+      : dev(layout), running(testing::make_image(150000, 1)), options_(options) {
     if (!dev.provision(running)) throw std::runtime_error("provision");
     dev.reboot();
-    options.bind_address = "127.0.0.1";
-    options.port = udp_port;
-    responder = std::make_unique<net::EspotaResponder>(io, options, *dev.updater);
+    options_.bind_address = "127.0.0.1";
+    options_.port = udp_port;
+    responder = std::make_unique<net::EspotaResponder>(io, clock, options_, *dev.updater);
     net::EspotaHooks hooks;
     hooks.on_start = [this](espota::Command) { ++starts; };
     hooks.on_progress = [this](uint32_t, uint32_t) { ++progress_calls; };
@@ -59,22 +60,51 @@ class ResponderDevice {
     responder->set_hooks(hooks);
     responder->start();
     port = responder->local_port();
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] { serve(); });
   }
 
   ~ResponderDevice() { stop(); }
 
   void stop() {
     if (!thread.joinable()) return;
-    std::promise<void> stopped;
-    boost::asio::post(io, [this, &stopped] {
-      responder->stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
+    on_io([this] { responder->stop(); });
     guard.reset();
     io.stop();
     thread.join();
+  }
+
+  // Runs fn on the io thread, where the responder and its clock live, and returns its result.
+  template <typename Fn>
+  std::invoke_result_t<Fn> on_io(Fn fn) {
+    std::packaged_task<std::invoke_result_t<Fn>()> task(std::move(fn));
+    auto result = task.get_future();
+    boost::asio::post(io, [&task] { task(); });
+    return result.get();
+  }
+
+  // Moves the device's clock; the timers that fall due have run when this returns.
+  void advance(uint32_t ms) {
+    on_io([this, ms] { clock.advance(ms); });
+  }
+
+  // The device holds a result for result_delay_ms: moves its clock past that when it holds one.
+  // Uploads against this device need it, as its time does not move by itself.
+  bool release_result() {
+    return on_io([this] {
+      if (responder->state() != espota::DeviceState::sending_result) return false;
+      clock.advance(options_.result_delay_ms);
+      return true;
+    });
+  }
+
+  // Waits until condition() holds, re-checking after every handler of the io thread. The
+  // condition runs with the device's mutex held: it may read the counters and seen_state/seen_stats.
+  bool wait_for(const std::function<bool()>& condition) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, std::chrono::milliseconds(kFailsafeMs), condition);
+  }
+  bool wait_for_state(espota::DeviceState state) {
+    return wait_for([&] { return seen_state == state; });
   }
 
   // The boot path after a reset: the staged image (if any) is swapped in. Stops the responder.
@@ -88,25 +118,40 @@ class ResponderDevice {
     std::lock_guard<std::mutex> lock(mutex);
     return errors.empty() ? std::make_pair(espota::OtaError::auth, std::string()) : errors.back();
   }
-  int sessions() const { return ends + error_count; }
-
-  // Read on the io thread, where the responder lives.
+  // Read on the io thread, where the responder lives: exact, unlike seen_state/seen_stats.
+  espota::DeviceState state() {
+    return on_io([this] { return responder->state(); });
+  }
   net::EspotaResponderStats stats() {
-    std::promise<net::EspotaResponderStats> result;
-    boost::asio::post(io, [this, &result] { result.set_value(responder->stats()); });
-    return result.get_future().get();
+    return on_io([this] { return responder->stats(); });
   }
 
   testing::Device dev;
   std::vector<uint8_t> running;
   boost::asio::io_context io;
+  net::ManualClock clock;  // after io: see ManualClock
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
   std::unique_ptr<net::EspotaResponder> responder;
   uint16_t port = 0;
   std::atomic<int> starts{0}, progress_calls{0}, ends{0}, error_count{0}, reboots{0};
   std::mutex mutex;
+  std::condition_variable changed;
+  espota::DeviceState seen_state = espota::DeviceState::idle;  // as of the last handler
+  net::EspotaResponderStats seen_stats;
   std::vector<std::pair<espota::OtaError, std::string>> errors;
   std::thread thread;
+
+ private:
+  void serve() {
+    while (io.run_one()) {
+      std::lock_guard<std::mutex> lock(mutex);
+      seen_state = responder->state();
+      seen_stats = responder->stats();
+      changed.notify_all();
+    }
+  }
+
+  net::EspotaResponderOptions options_;
 };
 
 // A UDP port that was free a moment ago (for a device that starts later).
@@ -122,7 +167,7 @@ inline uint16_t free_udp_port() {
   return ntohs(local.sin_port);
 }
 
-// Blocking POSIX sockets with receive timeouts, to act as a hand-driven uploader.
+// Blocking POSIX sockets, to act as a hand-driven uploader.
 class RawUdp {
  public:
   RawUdp() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
@@ -139,8 +184,8 @@ class RawUdp {
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
   }
-  // Empty string on timeout.
-  std::string receive(int timeout_ms = 2000) {
+  // Empty string when nothing came within timeout_ms (0: only what is there already).
+  std::string receive(int timeout_ms = kFailsafeMs) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return {};
     char buffer[1024];
@@ -168,8 +213,8 @@ class RawListener {
   }
   ~RawListener() { ::close(fd_); }
   uint16_t port() const { return port_; }
-  // A connected socket, or -1 on timeout.
-  int accept(int timeout_ms = 3000) {
+  // A connected socket, or -1 when none came within timeout_ms (0: only one that is there already).
+  int accept(int timeout_ms = kFailsafeMs) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return -1;
     return ::accept(fd_, nullptr, nullptr);
@@ -180,24 +225,34 @@ class RawListener {
   uint16_t port_ = 0;
 };
 
-// Reads what arrives within timeout_ms (stops early at EOF); sets *eof when the peer closed.
-inline std::string read_for(int fd, int timeout_ms, bool* eof = nullptr) {
-  std::string out;
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+// What has arrived already, without waiting ("" when nothing has).
+inline std::string read_now(int fd) {
+  char buffer[4096];
+  ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+  return n > 0 ? std::string(buffer, size_t(n)) : std::string();
+}
+
+// Waits for bytes and returns what one read gives; "" at EOF (then *eof is set) or failsafe.
+inline std::string read_some(int fd, bool* eof = nullptr, int failsafe_ms = kFailsafeMs) {
   if (eof) *eof = false;
-  for (;;) {
-    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
-    if (left <= 0) return out;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, left) <= 0) return out;
-    char buffer[4096];
-    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      if (eof) *eof = true;
-      return out;
-    }
-    out.append(buffer, size_t(n));
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, failsafe_ms) <= 0) return {};
+  char buffer[4096];
+  ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+  if (n <= 0) {
+    if (eof) *eof = true;
+    return {};
   }
+  return std::string(buffer, size_t(n));
+}
+
+// Everything until the peer closes its side; *eof tells whether it did (else the failsafe ended it).
+inline std::string read_to_eof(int fd, bool* eof = nullptr) {
+  std::string out;
+  bool closed = false;
+  for (std::string more; !(more = read_some(fd, &closed)).empty();) out += more;
+  if (eof) *eof = closed;
+  return out;
 }
 
 inline void send_all(int fd, const uint8_t* data, size_t len) {

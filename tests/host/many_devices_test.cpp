@@ -1,16 +1,22 @@
 // Many in-process devices on one io_context, each on its own loopback address and port 8266 with
 // flash in RAM: `otakit upload`'s many-targets mode pushes a new image to all of them, each
 // reboots in-process into it, and one whose flash loses power while staging keeps its old image.
+// The same fleet also runs on simulated time with the uploader in its thread, each device
+// logging in its own name.
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <fstream>
+#include <map>
 #include <future>
 #include <thread>
 
 #include "device/loopback_fleet.h"
 #include "host/image_builder.h"
+#include "net/espota_uploader.h"
+#include "net/log_sinks.h"
+#include "net/manual_clock.h"
 #include "tests/host/host_test_support.h"
 
 namespace otakit {
@@ -32,7 +38,8 @@ class ManyDevices : public ::testing::Test {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
   boost::asio::io_context io;
-  device::LoopbackFleet fleet{io, layout, kDevices, factory};
+  net::SteadyClock clock;  // real time: a real `otakit upload` process pushes to the fleet
+  device::LoopbackFleet fleet{io, clock, layout, kDevices, factory};
 
   // Runs fn on the io thread, where the devices live, and waits for it.
   template <typename Fn>
@@ -81,6 +88,48 @@ TEST_F(ManyDevices, OneUploadCommandUpdatesTwoHundredDevicesThatRebootInProcess)
   EXPECT_EQ(updated, kDevices - 1);
   EXPECT_TRUE(faulty.runs(factory)) << "the interrupted device keeps its old image";
   EXPECT_EQ(faulty.device->last_boot().action, BootAction::booted);
+}
+
+// One thread runs everything: the io_context while anything is ready (bytes on loopback are
+// delivered within the sending call), then the clock to the next deadline. The devices hold
+// their results for result_delay_ms, so the whole push takes exactly that long in their time.
+TEST(SimulatedFleet, UploaderAndDevicesShareOneClockAndEachDeviceLogsInItsName) {
+  constexpr int kSimulated = 30;
+  const FlashLayout& layout = *find_layout("512K");
+  host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
+  boost::asio::io_context io;
+  net::ManualClock clock;
+  net::CaptureSink log(net::LogLevel::info);
+  device::LoopbackFleet fleet(io, clock, layout, kSimulated, factory, &log);
+  std::vector<net::EspotaTarget> targets;
+  for (size_t i = 0; i < fleet.size(); ++i) targets.push_back({fleet[i].address, 8266});
+  net::EspotaUploadOptions options;
+  options.host_ip = "127.0.0.1";
+  options.parallel = kSimulated;
+  options.retries = 0;
+  std::vector<net::EspotaUploadResult> results;
+  net::async_upload_all(io, clock, net::EspotaImage::from(next), targets, options, {},
+                        [&](std::vector<net::EspotaUploadResult> r) { results = std::move(r); });
+  while (results.empty() || fleet.boots() < 2u * kSimulated) {
+    io.restart();
+    if (io.poll() > 0) continue;
+    uint32_t due = 0;
+    ASSERT_TRUE(clock.next_deadline(&due)) << "nothing left to happen, at " << clock.now_ms() << " ms";
+    clock.advance(uint32_t(std::max(0, int32_t(due - clock.now_ms()))));
+  }
+  EXPECT_EQ(clock.now_ms(), 50u) << "the devices' result delay is all the time the push takes";
+  ASSERT_EQ(results.size(), targets.size());
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    EXPECT_EQ(results[i].outcome, espota::UploadOutcome::ok) << fleet[i].address << ": " << results[i].message;
+    EXPECT_TRUE(fleet[i].runs(next)) << fleet[i].address;
+    EXPECT_DOUBLE_EQ(results[i].seconds, 0.05);
+  }
+  std::map<std::string, int> staged;
+  for (const auto& line : log.lines())
+    if (line.message.find("espota: update of 90001 bytes from 127.0.0.1:") == 0) ++staged[line.identity];
+  EXPECT_EQ(staged.size(), size_t(kSimulated));
+  for (size_t i = 0; i < fleet.size(); ++i)
+    EXPECT_EQ(staged[device::LoopbackFleet::identity_of(fleet[i].address)], 1) << fleet[i].address;
 }
 
 // The application's calls on the object: stage, reboot, trial, rollback, confirm.

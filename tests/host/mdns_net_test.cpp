@@ -1,5 +1,7 @@
 // MdnsAdvertiser and MdnsDiscovery over real sockets, each test in a private network namespace
-// (only lo, made multicast-capable), plus the interface errors and `otakit discover`'s exit codes.
+// (only lo, made multicast-capable), on a ManualClock: probes, announcements, queries and the
+// discovery's end happen at clock times, not after real seconds. Plus the interface errors and
+// `otakit discover`'s exit codes. (tests/e2e/mdns_netns.sh runs the advertiser in real time.)
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <sched.h>
@@ -9,12 +11,13 @@
 
 #include <array>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "net/log_sinks.h"
+#include "net/manual_clock.h"
 #include "net/mdns_discovery.h"
 #include "net/mdns_service.h"
 #include "net/mdns_socket.h"
@@ -47,32 +50,40 @@ class PrivateNetwork : public ::testing::Test {
     if (!why.empty()) GTEST_SKIP() << "needs root to create a network namespace (" << why << ")";
   }
 
-  // Runs the io_context for at most `limit` (every test is bounded in time).
-  void run_for(milliseconds limit) {
-    boost::asio::steady_timer watchdog(io, limit);
-    watchdog.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) io.stop();
-    });
-    io.run();
-    io.restart();
+  // Moves the clock by span from one timer's deadline to the next, running what the sockets
+  // brought at each: multicast on lo is delivered within the sending call, so every packet is
+  // handled at the clock time it was sent.
+  void run_for(milliseconds span) {
+    const uint32_t end = clock.now_ms() + uint32_t(span.count());
+    for (;;) {
+      io.restart();
+      io.poll();
+      int32_t left = int32_t(end - clock.now_ms());
+      if (left <= 0) return;
+      uint32_t next = 0;
+      int32_t until_next = clock.next_deadline(&next) ? std::max(0, int32_t(next - clock.now_ms())) : left;
+      clock.advance(uint32_t(std::min(left, until_next)));
+    }
   }
 
   boost::asio::io_context io;
+  ManualClock clock;
 };
 
 TEST_F(PrivateNetwork, DiscoveryFindsTheAdvertiserWithItsTxt) {
-  MdnsAdvertiser advertiser(io, {"127.0.0.1", "esp8266-abc123", 8266, "nodemcuv2", true});
+  MdnsAdvertiser advertiser(io, clock, {"127.0.0.1", "esp8266-abc123", 8266, "nodemcuv2", true, {}});
   advertiser.start();
-  MdnsDiscovery discovery(io, {"127.0.0.1", milliseconds(2500), 16});
+  MdnsDiscovery discovery(io, clock, {"127.0.0.1", milliseconds(2500), 16, {}});
   DiscoveryResult result;
   bool done = false;
   discovery.start([&](DiscoveryResult r) {
     result = std::move(r);
     done = true;
-    io.stop();
   });
-  run_for(milliseconds(10000));
-  ASSERT_TRUE(done);
+  run_for(milliseconds(2499));
+  EXPECT_FALSE(done) << "a discovery listens for its whole timeout";
+  run_for(milliseconds(1));
+  ASSERT_TRUE(done) << "and ends at it, 2.5 s";
   EXPECT_EQ(result.interface_name, "lo");
   ASSERT_EQ(result.devices.size(), 1u);
   const DiscoveredDevice& d = result.devices[0];
@@ -89,24 +100,33 @@ TEST_F(PrivateNetwork, DiscoveryFindsTheAdvertiserWithItsTxt) {
 }
 
 TEST_F(PrivateNetwork, LateComerWithTheSameNameRenamesItself) {
-  MdnsAdvertiser first(io, {"127.0.0.1", "twin", 8266, "generic", false});
+  CaptureSink log;
+  MdnsAdvertiser first(io, clock, {"127.0.0.1", "twin", 8266, "generic", false, Logger(&log, "dev-127.0.0.1")});
   first.start();
   run_for(milliseconds(1500));  // the first one has probed and announced
   ASSERT_TRUE(first.announced());
-  MdnsAdvertiser second(io, {"127.0.0.2", "twin", 8267, "generic", false});
+  MdnsAdvertiser second(io, clock, {"127.0.0.2", "twin", 8267, "generic", false, Logger(&log, "dev-127.0.0.2")});
   second.start();
   run_for(milliseconds(3000));  // defended probe, rename, three new probes, first announcement
   EXPECT_EQ(first.hostname(), "twin");
   EXPECT_EQ(second.hostname(), "twin-2");
   EXPECT_TRUE(second.announced());
+  std::vector<CaptureSink::Line> warnings;
+  for (const auto& line : log.lines())
+    if (line.level == LogLevel::warn) warnings.push_back(line);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].identity, "dev-127.0.0.2") << "the line names the device that renamed itself";
+  EXPECT_EQ(warnings[0].message, "mDNS: another host on lo uses the name twin.local; advertising as twin-2.local instead");
 
   DiscoveryResult result;
-  MdnsDiscovery discovery(io, {"127.0.0.1", milliseconds(1500), 16});
+  bool done = false;
+  MdnsDiscovery discovery(io, clock, {"127.0.0.1", milliseconds(1500), 16, {}});
   discovery.start([&](DiscoveryResult r) {
     result = std::move(r);
-    io.stop();
+    done = true;
   });
-  run_for(milliseconds(10000));
+  run_for(milliseconds(1500));
+  ASSERT_TRUE(done);
   ASSERT_EQ(result.devices.size(), 2u);
   EXPECT_EQ(result.devices[0].name, "twin");
   EXPECT_EQ(result.devices[0].address, "127.0.0.1");
@@ -127,7 +147,7 @@ TEST_F(PrivateNetwork, InterfaceIsChosenByAddressSubnetOrDefault) {
 }
 
 TEST_F(PrivateNetwork, BadHostnameIsRefusedAtStart) {
-  MdnsAdvertiser advertiser(io, {"127.0.0.1", "two.labels", 8266, "generic", false});
+  MdnsAdvertiser advertiser(io, clock, {"127.0.0.1", "two.labels", 8266, "generic", false, {}});
   try {
     advertiser.start();
     FAIL() << "a dotted hostname must be refused";
