@@ -134,7 +134,7 @@ int stage(DeviceOptions& o) {
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
   device::DeviceLock lock(o.runtime.device.flash_path);
   device::VirtualDevice dev(o.runtime.device);
-  dev.boot();
+  dev.device().boot();
   host::Bytes image;
   try {
     image = files::read_file(o.stage_file);

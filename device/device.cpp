@@ -63,9 +63,18 @@ void Device::start_services() {
   };
   responder_->set_hooks(std::move(hooks));
   responder_->start();
+  if (network_.mdns) {
+    net::MdnsAdvertiserConfig mdns = *network_.mdns;
+    mdns.port = responder_->local_port();
+    mdns.auth = !network_.espota.password.empty() || !network_.espota.password_hash.empty();
+    mdns_ = std::make_unique<net::MdnsAdvertiser>(*network_.io, *network_.clock, mdns);
+    mdns_->start();
+  }
 }
 
 void Device::stop_services() {
+  if (mdns_) mdns_->stop();  // the goodbye goes out before the reset
+  mdns_.reset();
   if (responder_) responder_->stop();
   responder_.reset();
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/boot/loader.h"
@@ -15,6 +16,7 @@
 #include "core/crypto/signature_verifier.h"
 #include "net/clock.h"
 #include "net/espota_responder.h"
+#include "net/mdns_service.h"
 
 namespace otakit::device {
 
@@ -33,6 +35,8 @@ struct NetworkAttachment {
   net::Clock* clock = nullptr;         // the responder's timeouts and delays
   net::EspotaResponderOptions espota;  // bind address (the device's own), port, password, log
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
+  // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
+  std::optional<net::MdnsAdvertiserConfig> mdns;
 };
 
 class Device {
@@ -73,6 +77,7 @@ class Device {
   // Changes (boot options, verifier) take effect at the next boot.
   DeviceParts& parts() { return parts_; }
   net::EspotaResponder* espota() { return responder_.get(); }
+  net::MdnsAdvertiser* mdns() { return mdns_.get(); }
 
  private:
   void start_services();
@@ -82,6 +87,7 @@ class Device {
   NetworkAttachment network_;
   std::unique_ptr<Ota> ota_;
   std::unique_ptr<net::EspotaResponder> responder_;
+  std::unique_ptr<net::MdnsAdvertiser> mdns_;
   std::function<void(const BootReport&)> on_boot_;
   BootReport last_boot_;
   uint32_t boots_ = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <memory>
@@ -11,17 +12,63 @@
 #include "device/device_errors.h"
 #include "device/device_lock.h"
 #include "device/device_state.h"
-#include "device/ota_service.h"
 
 namespace otakit::device {
 namespace {
 
-enum class Exit { stop, reboot, power_cycle };
+// What the sketch's ArduinoOTA callbacks print on its serial port: the "ota: ..." lines.
+net::EspotaHooks sketch_callbacks(const net::Logger& console) {
+  auto last_percent = std::make_shared<uint32_t>(0);
+  net::EspotaHooks hooks;
+  hooks.on_start = [last_percent, console](espota::Command command) {
+    *last_percent = 0;
+    console.info("ota: start ({})", command == espota::Command::filesystem ? "filesystem" : "firmware");
+  };
+  hooks.on_progress = [last_percent, console](uint32_t done, uint32_t total) {
+    uint32_t percent = total == 0 ? 0 : uint32_t(uint64_t(done) * 100 / total);
+    if (percent >= *last_percent + 25 || (done == total && *last_percent != 100)) {
+      *last_percent = percent;
+      console.info("ota: {}% ({} of {} bytes)", percent, done, total);
+    }
+  };
+  hooks.on_end = [console] { console.info("ota: end, image staged"); };
+  hooks.on_error = [console](espota::OtaError error, const std::string& message) {
+    console.info("ota: error ({}): {}", espota::describe(error), message);
+  };
+  hooks.reboot = [console] { console.info("rebooting"); };
+  return hooks;
+}
 
-// One boot and the services it runs, until they stop or ask for a reboot.
-Exit boot_and_serve(VirtualDevice& device, net::Clock& clock, const RuntimeConfig& config) {
-  BootReport report = device.boot();
-  if (config.confirm && device.ota().on_trial()) device.ota().mark_valid();
+std::string mdns_interface(const OtaServiceConfig& ota) {
+  return ota.mdns_interface_address.empty() ? ota.bind_address : ota.mdns_interface_address;
+}
+
+NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_context& io, net::Clock& clock,
+                              uint32_t chip_id) {
+  NetworkAttachment network;
+  if (!config.ota || config.once) return network;
+  const OtaServiceConfig& ota = *config.ota;
+  network.io = &io;
+  network.clock = &clock;
+  network.espota.log = config.log;
+  network.espota.bind_address = ota.bind_address;
+  network.espota.port = ota.port;
+  network.espota.password = ota.password;
+  network.espota.password_hash = ota.password_hash;
+  network.hooks = sketch_callbacks(config.console);
+  if (ota.mdns) {
+    net::MdnsAdvertiserConfig mdns;
+    mdns.interface_address = mdns_interface(ota);
+    mdns.hostname = ota.hostname.empty() ? fmt::format("esp8266-{:06x}", chip_id) : ota.hostname;
+    mdns.board = ota.board;
+    mdns.log = config.log;
+    network.mdns = mdns;
+  }
+  return network;
+}
+
+// After every boot: the state file, the boot report on stdout, the services' addresses.
+void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const BootReport& report) {
   nlohmann::json state = boot_state_json(device, report);
   write_state_file(device.files().state, state);
   if (config.json) {
@@ -36,29 +83,44 @@ Exit boot_and_serve(VirtualDevice& device, net::Clock& clock, const RuntimeConfi
     throw DeviceInputError("no bootable image in " + device.files().flash + " (" + report.detail +
                            "): it is not a flash file made by otakit device, or it is damaged; pass a new "
                            "--flash path to start from a factory image");
-  if (config.once) return Exit::stop;
-
-  // The services live in this function: their sockets are closed before the next boot.
-  Exit exit = Exit::stop;
-  boost::asio::io_context io;
-  auto publish = [&] { write_state_file(device.files().state, boot_state_json(device, report)); };
-  std::unique_ptr<OtaService> ota;
-  if (config.ota) {
-    ota = std::make_unique<OtaService>(io, clock, device, *config.ota, config.log, config.console, [&] {
-      exit = Exit::reboot;
-      io.stop();
-    });
+  Device& d = device.device();
+  if (net::EspotaResponder* espota = d.espota()) {
+    const OtaServiceConfig& ota = *config.ota;
+    config.console.info("ota: espota responder on {}:{}{}", ota.bind_address, espota->local_port(),
+                        ota.password.empty() && ota.password_hash.empty() ? "" : " (password required)");
   }
+  if (net::MdnsAdvertiser* mdns = d.mdns())
+    config.console.info("mdns: advertising {}._arduino._tcp.local on {}", mdns->hostname(), mdns_interface(*config.ota));
+}
+
+}  // namespace
+
+int run_device(const RuntimeConfig& config) {
+  DeviceLock lock(config.device.flash_path);
+  boost::asio::io_context io;
+  net::SteadyClock clock;
+  VirtualDevice device(config.device, network_for(config, io, clock, chip_id_for(config.device.flash_path)));
+  Device& d = device.device();
+  d.set_auto_confirm(config.confirm);
+  d.on_boot([&](const BootReport& report) { publish_boot(device, config, report); });
+  d.boot();
+  if (config.once) return 0;
+
+  // The shell around the device: its control socket and the signals that stop it. Reboots (after
+  // an OTA update, or asked for here) run the boot path again inside the device, in this process.
+  auto restart = [&](bool power_lost) {
+    config.console.info("rebooting");
+    boost::asio::post(io, [&d, power_lost] { power_lost ? d.power_cycle() : d.reboot(); });
+  };
   ControlServer control(io, device.files().flash + ".sock", [&](const std::string& command) -> nlohmann::json {
-    if (command == "status") return boot_state_json(device, report);
+    if (command == "status") return boot_state_json(device, d.last_boot());
     if (command == "confirm") {
-      bool ok = device.ota().mark_valid();
-      publish();
+      bool ok = d.confirm();
+      write_state_file(device.files().state, boot_state_json(device, d.last_boot()));
       return {{"ok", ok}, {"error", ok ? "" : "nothing to confirm: the running image is not on trial"}};
     }
     if (command == "reboot" || command == "power-cycle") {
-      exit = command == "reboot" ? Exit::reboot : Exit::power_cycle;
-      boost::asio::post(io, [&] { io.stop(); });
+      restart(command == "power-cycle");
       return {{"ok", true}};
     }
     return {{"ok", false}, {"error", "unknown command '" + command + "' (status, confirm, reboot, power-cycle)"}};
@@ -66,22 +128,7 @@ Exit boot_and_serve(VirtualDevice& device, net::Clock& clock, const RuntimeConfi
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   io.run();
-  return exit;
-}
-
-}  // namespace
-
-int run_device(const RuntimeConfig& config) {
-  DeviceLock lock(config.device.flash_path);
-  VirtualDevice device(config.device);
-  net::SteadyClock clock;
-  for (;;) {
-    Exit exit = boot_and_serve(device, clock, config);
-    if (exit == Exit::stop) return 0;
-    if (exit == Exit::power_cycle) device.lose_power();
-    std::printf("rebooting\n");  // in this process: the boot path runs again on the same flash
-    std::fflush(stdout);
-  }
+  return 0;
 }
 
 }  // namespace otakit::device

@@ -1,6 +1,6 @@
-// Runs a virtual device: boot, publish state, then serve its network services and control
-// socket on one io_context, in real time, until stopped. A reboot closes the services and boots
-// the same flash again in this process.
+// `otakit device`: the shell around one device::Device on a flash file (VirtualDevice): the lock,
+// the state file, the control socket and the console lines, on one io_context in real time until
+// stopped. The device serves espota (and mDNS) itself and reboots in-process, as after an update.
 #pragma once
 #include <optional>
 #include <string>
@@ -11,6 +11,7 @@
 
 namespace otakit::device {
 
+// The device's network services: espota on bind_address:port, and mDNS when asked.
 struct OtaServiceConfig {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 8266;

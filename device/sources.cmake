@@ -6,6 +6,5 @@ target_sources(otakit_device PRIVATE
   device_state.cpp
   control_server.cpp
   device_runtime.cpp
-  ota_service.cpp
   virtual_device.cpp
 )

@@ -21,13 +21,6 @@ std::string hex(const uint8_t* data, size_t n) {
   return out;
 }
 
-// A stable chip ID per flash file, so hostnames (esp8266-xxxxxx) stay the same across runs.
-uint32_t chip_id_for(const std::string& path) {
-  uint32_t h = 2166136261u;
-  for (char c : path) h = (h ^ uint8_t(c)) * 16777619u;
-  return h & 0xFFFFFF;
-}
-
 // The flash file is the device's input: anything that keeps it from being used (not a file, no
 // access, a size that does not fit the layout) is reported with what to do about it.
 posix::FileFlash open_flash(const std::string& path, uint32_t size) {
@@ -63,6 +56,12 @@ crypto::RsaPublicKey load_public_key(const std::string& path) {
 
 }  // namespace
 
+uint32_t chip_id_for(const std::string& flash_path) {
+  uint32_t h = 2166136261u;
+  for (char c : flash_path) h = (h ^ uint8_t(c)) * 16777619u;
+  return h & 0xFFFFFF;
+}
+
 const FlashLayout& layout_or_throw(const std::string& name) {
   if (const FlashLayout* l = find_layout(name.c_str())) return *l;
   std::string known;
@@ -70,7 +69,7 @@ const FlashLayout& layout_or_throw(const std::string& name) {
   throw std::runtime_error("unknown flash layout '" + name + "' (known: " + known + ")");
 }
 
-VirtualDevice::VirtualDevice(const DeviceConfig& config)
+VirtualDevice::VirtualDevice(const DeviceConfig& config, NetworkAttachment network)
     : config_(config),
       layout_(layout_or_throw(config.layout)),
       files_(device_files_for(config.flash_path)),
@@ -91,17 +90,11 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config)
     if (!factory.provision(image.data(), uint32_t(image.size())))
       throw std::runtime_error("cannot write the factory image to " + files_.flash);
   }
-}
-
-BootReport VirtualDevice::boot() {
-  if (!device_) {
-    BootOptions options;
-    options.max_trial_boots = config_.max_trial_boots;
-    options.inflater = &inflater_;
-    device_ = std::make_unique<Device>(DeviceParts{flash_, rtc_, layout_, options, verifier_.get()});
-    device_->set_auto_confirm(false);  // the runtime confirms (or not: --no-confirm)
-  }
-  return device_->boot();
+  BootOptions options;
+  options.max_trial_boots = config.max_trial_boots;
+  options.inflater = &inflater_;
+  device_ = std::make_unique<Device>(DeviceParts{flash_, rtc_, layout_, options, verifier_.get()}, std::move(network));
+  device_->set_auto_confirm(false);  // `otakit device` confirms unless --no-confirm; tools never do
 }
 
 RunningImage VirtualDevice::running_image() {

@@ -42,12 +42,13 @@ struct RunningImage {
 
 class VirtualDevice {
  public:
-  // Opens (or creates, with a factory image) the flash file. Throws DeviceInputError for a flash
-  // file or key it cannot use, std::runtime_error otherwise.
-  explicit VirtualDevice(const DeviceConfig& config);
+  // Opens (or creates, with a factory image) the flash file; with a network attachment the device
+  // serves espota (and mDNS) after each boot. Throws DeviceInputError for a flash file or key it
+  // cannot use, std::runtime_error otherwise.
+  explicit VirtualDevice(const DeviceConfig& config, NetworkAttachment network = {});
 
-  // Runs the boot path (again, for a reboot). The report says what happened (upgrade, resume...).
-  BootReport boot();
+  // The device over the files: boot(), reboot(), power_cycle(), on_boot(), its services.
+  Device& device() { return *device_; }
   RunningImage running_image();
 
   const FlashLayout& layout() const { return layout_; }
@@ -56,10 +57,8 @@ class VirtualDevice {
   Updater& updater() { return device_->updater(); }
   posix::FileFlash& flash() { return flash_; }
   bool created() const { return created_; }
-  uint32_t boots() const { return device_ ? device_->boots() : 0; }
+  uint32_t boots() const { return device_->boots(); }
   uint32_t chip_id() const { return chip_id_; }
-  // A power cut: RTC memory is lost (the next boot will not see a pending eboot command).
-  void lose_power() { rtc_.power_loss(); }
 
  private:
   DeviceConfig config_;
@@ -76,5 +75,7 @@ class VirtualDevice {
 };
 
 const FlashLayout& layout_or_throw(const std::string& name);
+// A stable chip ID per flash file, so hostnames (esp8266-xxxxxx) stay the same across runs.
+uint32_t chip_id_for(const std::string& flash_path);
 
 }  // namespace otakit::device
