@@ -187,7 +187,7 @@ class EspotaResponder::Impl : public std::enable_shared_from_this<EspotaResponde
       hash_ = espota::password_hash(options_.password.data(), options_.password.size());
       config.password_hash = hash_.text;
     }
-    config.random = secure_random_source();
+    config.random = options_.random;
     config.auth_timeout_ms = options_.auth_timeout_ms;
     config.connect_timeout_ms = options_.connect_timeout_ms;
     config.receive_timeout_ms = options_.receive_timeout_ms;

@@ -13,6 +13,7 @@
 #include "core/espota/device_session.h"
 #include "core/updater/update_sink.h"
 #include "net/clock.h"
+#include "net/espota_asio.h"
 #include "net/log.h"
 
 namespace otakit::net {
@@ -29,6 +30,7 @@ struct EspotaResponderOptions {
   uint32_t linger_ms = 2000;      // after the result: wait this long for the uploader to close
   bool reboot_on_success = true;  // call hooks.reboot once the result was delivered
   Logger log;                     // the device's lines ("espota: ..."), in the device's name
+  proto::RandomSource random = secure_random_source();  // the nonces; tests may make them repeatable
 };
 
 // ArduinoOTA's callbacks. Each fires once per session: on_start when the update began, then

@@ -320,7 +320,9 @@ void HostSession::finish(UploadOutcome outcome, const char* text, int device_err
   done.action = HostAction::finished;
   done.outcome = outcome;
   done.device_error = device_error;
-  done.sent = sent_;
+  // "OK" is accepted only once every byte was handed over, so on success all were sent, even if
+  // the last write's completion has not been reported yet.
+  done.sent = outcome == UploadOutcome::ok ? config_.size : sent_;
   done.acked = outcome == UploadOutcome::ok ? config_.size : parser_.acked_estimate();
   done.size = config_.size;
   if (text != message_) TextBuilder(message_, sizeof(message_)).add(text);

@@ -424,6 +424,19 @@ TEST(EspotaHost, ErrorDuringTheTransferStopsSending) {
   EXPECT_TRUE(h.sends.empty()) << "nothing more after the error";
 }
 
+// The driver may handle the device's "OK" before the completion of the last write: the device
+// has every byte then, and the result says so.
+TEST(EspotaHost, OkReadBeforeTheLastWriteCompletionCountsEveryByteAsSent) {
+  HostHarness h(40000);
+  h.connected(0);
+  h.sent(1);
+  h.sent(2);  // the last block (32768 + 7232) is in flight
+  h.device_says("OK", 3);
+  ASSERT_EQ(h.finished.size(), 1u);
+  EXPECT_EQ(h.finished[0].outcome, UploadOutcome::ok);
+  EXPECT_EQ(h.finished[0].sent, 40000u);
+}
+
 TEST(EspotaHost, OkBeforeTheLastByteIsAProtocolError) {
   HostHarness h(40000);
   h.connected(0);

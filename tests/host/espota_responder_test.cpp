@@ -101,6 +101,23 @@ TEST(EspotaResponder, WrongPasswordKeepsTheOldImage) {
   EXPECT_TRUE(device.runs_after_reboot(device.running));
 }
 
+// The nonces come from the random source the device is given: a simulator can make them
+// repeatable, and production gets the kernel's CSPRNG by default.
+TEST(EspotaResponder, NoncesComeFromTheInjectedRandomSource) {
+  net::EspotaResponderOptions options;
+  options.password = "admin";
+  options.random = {nullptr, [](void*, uint8_t* out, size_t len) {
+                      for (size_t i = 0; i < len; ++i) out[i] = uint8_t(0xA0 + i);
+                      return true;
+                    }};
+  ResponderDevice device(options);
+  auto image = new_image();
+  RawUdp udp;
+  RawListener listener;
+  udp.send_to(device.port, invitation(listener.port(), image.size(), md5_of(image)));
+  EXPECT_EQ(udp.receive(), "AUTH a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+}
+
 TEST(EspotaResponder, PasswordHashAndDuplicatesFromNpmStyleClients) {
   net::EspotaResponderOptions options;
   options.password_hash = "21232F297A57A5A743894A0E4A801FC3";  // md5("admin"), uppercase on purpose
