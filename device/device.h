@@ -1,6 +1,7 @@
-// One ESP8266 as an object: the boot path, the Updater and, when it is attached to a network, the
-// espota responder, all built from parts it is given (flash, RTC memory, boot options, verifier,
-// an io_context, a clock, a log and the address it binds). A reboot runs the boot path again on
+// One ESP8266 as an object: the boot loader, the OTA API (core/ota/ota.h) and, when it is attached
+// to a network, the espota responder and its mDNS advertisement, all built from parts it is given
+// (flash, RTC memory, boot options, verifier, an io_context, a clock, a random source, a log and
+// the address it binds). A reboot runs the boot path again on
 // the same flash inside the process; the device opens no file, owns no thread and reads no clock
 // of its own, so one process holds many, in real or simulated time.
 #pragma once
@@ -12,8 +13,8 @@
 #include <vector>
 
 #include "core/boot/loader.h"
-#include "core/ota/ota.h"
 #include "core/crypto/signature_verifier.h"
+#include "core/ota/ota.h"
 #include "net/clock.h"
 #include "net/espota_responder.h"
 #include "net/mdns_service.h"
@@ -33,7 +34,7 @@ struct DeviceParts {
 struct NetworkAttachment {
   boost::asio::io_context* io = nullptr;
   net::Clock* clock = nullptr;         // the responder's timeouts and delays
-  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password, log
+  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password, log, random
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
   // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
   std::optional<net::MdnsAdvertiserConfig> mdns;
