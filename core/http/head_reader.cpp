@@ -200,50 +200,6 @@ HeadLine HeadReader::fail(HeadError error) {
   return HeadLine::failed;
 }
 
-HeadParser::HeadParser(char* bytes, size_t capacity, HeaderField* fields, size_t max_fields)
-    : reader_(bytes, capacity, fields, max_fields, true) {}
-
-void HeadParser::restart() {
-  reader_.reset();
-  status_ = HeadStatus::incomplete;
-  error_ = HeadError::ok;
-}
-
-size_t HeadParser::feed(const uint8_t* data, size_t len) {
-  size_t used = 0;
-  while (used < len && status_ == HeadStatus::incomplete) {
-    HeadLine line;
-    used += reader_.read_line(data + used, len - used, &line);
-    take(line);
-  }
-  return used;
-}
-
-void HeadParser::take(HeadLine line) {
-  HeadError error = HeadError::ok;
-  switch (line) {
-    case HeadLine::partial:
-      return;
-    case HeadLine::start_line:
-      error = on_start_line(reader_.start_line());
-      break;
-    case HeadLine::field:
-      error = on_field(reader_.last_field());
-      break;
-    case HeadLine::end:
-      error = on_end(reader_.fields());
-      if (error == HeadError::ok) status_ = HeadStatus::complete;
-      break;
-    case HeadLine::failed:
-      error = reader_.error();
-      break;
-  }
-  if (error != HeadError::ok) {
-    error_ = error;
-    status_ = HeadStatus::failed;
-  }
-}
-
 HeadError parse_version(Text text, Version* out) {
   if (text.size != 8 || !Text{text.data, 5}.equals("HTTP/") || text.data[6] != '.') return HeadError::bad_version;
   char major = text.data[5];

@@ -107,28 +107,58 @@ class HeadReader {
 
 enum class HeadStatus : uint8_t { incomplete, complete, failed };
 
-// Runs a HeadReader over the input and hands each completed line to the message's own checks:
-// the base of the request and response parsers.
+// Runs a HeadReader over the input and hands each completed line to the message's own checks,
+// Message::on_start_line, on_field and on_end: the base of the request and response parsers.
+template <typename Message>
 class HeadParser {
  public:
   // Consumes head bytes and stops after the blank line that ends the head (the body's first
   // bytes stay with the caller) or at the byte that makes the head invalid.
-  size_t feed(const uint8_t* data, size_t len);
+  size_t feed(const uint8_t* data, size_t len) {
+    size_t used = 0;
+    while (used < len && status_ == HeadStatus::incomplete) {
+      HeadLine line;
+      used += reader_.read_line(data + used, len - used, &line);
+      settle(line, check(line));
+    }
+    return used;
+  }
 
   HeadStatus status() const { return status_; }
   HeadError error() const { return error_; }
   size_t head_size() const { return reader_.size(); }
 
  protected:
-  HeadParser(char* bytes, size_t capacity, HeaderField* fields, size_t max_fields);
-  ~HeadParser() = default;
-  void restart();
+  HeadParser(char* bytes, size_t capacity, HeaderField* fields, size_t max_fields)
+      : reader_(bytes, capacity, fields, max_fields, true) {}
+
+  void restart() {
+    reader_.reset();
+    status_ = HeadStatus::incomplete;
+    error_ = HeadError::ok;
+  }
 
  private:
-  virtual HeadError on_start_line(Text line) = 0;
-  virtual HeadError on_field(const HeaderField& field) = 0;
-  virtual HeadError on_end(HeaderList fields) = 0;
-  void take(HeadLine line);
+  HeadError check(HeadLine line) {
+    Message& message = static_cast<Message&>(*this);
+    switch (line) {
+      case HeadLine::start_line: return message.on_start_line(reader_.start_line());
+      case HeadLine::field: return message.on_field(reader_.last_field());
+      case HeadLine::end: return message.on_end(reader_.fields());
+      case HeadLine::failed: return reader_.error();
+      case HeadLine::partial: break;
+    }
+    return HeadError::ok;
+  }
+
+  void settle(HeadLine line, HeadError error) {
+    if (error != HeadError::ok) {
+      error_ = error;
+      status_ = HeadStatus::failed;
+    } else if (line == HeadLine::end) {
+      status_ = HeadStatus::complete;
+    }
+  }
 
   HeadReader reader_;
   HeadStatus status_ = HeadStatus::incomplete;

@@ -40,7 +40,7 @@ struct RequestHead {
   BodyFraming body_framing() const;
 };
 
-class RequestHeadParser : public HeadParser {
+class RequestHeadParser : public HeadParser<RequestHeadParser> {
  public:
   // The storage's size is the head limit and its field count the field limit.
   RequestHeadParser(char* bytes, size_t capacity, HeaderField* fields, size_t max_fields)
@@ -54,9 +54,10 @@ class RequestHeadParser : public HeadParser {
   const RequestHead& head() const { return head_; }  // whole once status() is complete
 
  private:
-  HeadError on_start_line(Text line) override;
-  HeadError on_field(const HeaderField& field) override;
-  HeadError on_end(HeaderList fields) override;
+  friend class HeadParser<RequestHeadParser>;
+  HeadError on_start_line(Text line);
+  HeadError on_field(const HeaderField& field);
+  HeadError on_end(HeaderList fields);
 
   RequestHead head_;
 };

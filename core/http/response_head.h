@@ -31,7 +31,7 @@ struct ResponseHead {
   BodyFraming body_framing() const;
 };
 
-class ResponseHeadParser : public HeadParser {
+class ResponseHeadParser : public HeadParser<ResponseHeadParser> {
  public:
   ResponseHeadParser(char* bytes, size_t capacity, HeaderField* fields, size_t max_fields)
       : HeadParser(bytes, capacity, fields, max_fields) {}
@@ -44,9 +44,10 @@ class ResponseHeadParser : public HeadParser {
   const ResponseHead& head() const { return head_; }  // whole once status() is complete
 
  private:
-  HeadError on_start_line(Text line) override;
-  HeadError on_field(const HeaderField& field) override;
-  HeadError on_end(HeaderList fields) override;
+  friend class HeadParser<ResponseHeadParser>;
+  HeadError on_start_line(Text line);
+  HeadError on_field(const HeaderField& field);
+  HeadError on_end(HeaderList fields);
 
   ResponseHead head_;
 };
