@@ -130,6 +130,14 @@ Text find_parameter(Text value, const char* name) {
   return Text{};
 }
 
+bool is_field_value(const char* text) {
+  for (const char* p = text; *p != '\0'; ++p) {
+    uint8_t c = uint8_t(*p);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+  }
+  return true;
+}
+
 bool list_has_token(Text list, const char* token) {
   size_t begin = 0;
   while (begin <= list.size) {

@@ -61,6 +61,10 @@ Text value_before_parameters(Text value);
 // backslash escapes left as they are. Absent if missing or if the parameters do not parse.
 Text find_parameter(Text value, const char* name);
 
+// True if a NUL-terminated text can go into a header value as it is: no control character
+// but HTAB, so it cannot end the line early and inject a header.
+bool is_field_value(const char* text);
+
 // True if a comma-separated list such as Connection's holds `token` (case-insensitive).
 bool list_has_token(Text list, const char* token);
 

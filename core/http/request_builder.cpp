@@ -3,21 +3,14 @@
 #include <string.h>
 
 #include "core/http/basic_auth.h"
+#include "core/http/message.h"
+#include "core/util/base64.h"
 #include "core/util/text.h"
 
 namespace otakit::http {
 namespace {
 
 bool is_empty(const char* text) { return text == nullptr || text[0] == '\0'; }
-
-// A header value must not end the line early: no CR, LF or other control character.
-bool is_header_safe(const char* text) {
-  for (const char* p = text; *p != '\0'; ++p) {
-    uint8_t c = uint8_t(*p);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
-  }
-  return true;
-}
 
 // Visible ASCII only, none of the characters that end an authority.
 bool is_host(const char* host) {
@@ -69,10 +62,11 @@ void add_mac_field(TextBuilder& text, const char* name, const uint8_t mac[6]) {
 BuildError check_values(const UpdateRequest& request, const char* path) {
   if (!is_host(request.host)) return BuildError::bad_host;
   if (!is_path(path)) return BuildError::bad_path;
+  if (request.device.sketch_md5 == nullptr || request.device.sdk_version == nullptr) return BuildError::bad_value;
   const char* values[] = {request.device.sketch_md5, request.device.sdk_version, request.version,
                           request.authorization,    request.if_range,           request.if_match};
   for (const char* value : values)
-    if (value != nullptr && !is_header_safe(value)) return BuildError::bad_value;
+    if (value != nullptr && !is_field_value(value)) return BuildError::bad_value;
   if (!is_empty(request.if_range) && strncmp(request.if_range, "W/", 2) == 0) return BuildError::weak_etag;
   return BuildError::ok;
 }
@@ -84,7 +78,7 @@ BuildError add_authorization(TextBuilder& text, const UpdateRequest& request) {
     return BuildError::ok;
   }
   if (is_empty(request.user) || is_empty(request.password)) return BuildError::ok;
-  char value[sizeof("Basic ") + (kMaxBasicCredentials + 2) / 3 * 4];
+  char value[sizeof("Basic ") + base64_encoded_length(kMaxBasicCredentials)];
   if (format_basic_authorization(request.user, request.password, value, sizeof(value)) == 0) {
     return BuildError::bad_credentials;
   }

@@ -45,7 +45,7 @@ enum class BuildError : uint8_t {
   too_small,        // the request does not fit the buffer
   bad_host,         // empty, or a character that cannot be in a host
   bad_path,         // not starting with '/', or a space or control character in it
-  bad_value,        // a control character in a header value (header injection)
+  bad_value,        // a control character in a header value (header injection), or a missing one
   bad_credentials,  // a ':' in the user name, or credentials too long to encode
   weak_etag,        // If-Range needs a strong ETag (RFC 9110 §13.1.5)
 };

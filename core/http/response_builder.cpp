@@ -1,5 +1,7 @@
 #include "core/http/response_builder.h"
 
+#include <string.h>
+
 #include "core/util/text.h"
 
 namespace otakit::http {
@@ -32,13 +34,9 @@ constexpr Reason kReasons[] = {
     {507, "Insufficient Storage"},
 };
 
-// A realm goes inside a quoted string: no quote, backslash or control character.
+// A realm goes inside a quoted string: no quote or backslash either.
 bool is_realm(const char* realm) {
-  for (const char* p = realm; *p != '\0'; ++p) {
-    uint8_t c = uint8_t(*p);
-    if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') return false;
-  }
-  return true;
+  return is_field_value(realm) && strchr(realm, '"') == nullptr && strchr(realm, '\\') == nullptr;
 }
 
 }  // namespace
@@ -51,6 +49,7 @@ const char* reason_phrase(uint16_t status) {
 
 size_t build_response_head(const ServerResponse& response, char* out, size_t capacity) {
   if (response.basic_realm != nullptr && !is_realm(response.basic_realm)) return 0;
+  if (response.content_type != nullptr && !is_field_value(response.content_type)) return 0;
   TextBuilder text(out, capacity);
   text.add(response.version == Version::http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
       .add_u32(response.status)

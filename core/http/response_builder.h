@@ -26,7 +26,7 @@ struct ServerResponse {
 const char* reason_phrase(uint16_t status);
 
 // Writes the head (ending in the blank line) and a NUL; returns its length, or 0 if it does not
-// fit or the realm could end the line early.
+// fit or the realm or content type could break out of their header.
 size_t build_response_head(const ServerResponse& response, char* out, size_t capacity);
 
 }  // namespace otakit::http

@@ -223,6 +223,20 @@ TEST(UpdateRequest, HeaderInjectionThroughTheVersion) {
   EXPECT_EQ(build_error(request), BuildError::bad_value);
 }
 
+TEST(UpdateRequest, MissingDeviceFact) {
+  RecordedDevice device;
+  UpdateRequest request = recorded_request(device);
+  request.device.sdk_version = nullptr;
+  EXPECT_EQ(build_error(request), BuildError::bad_value);
+}
+
+TEST(UpdateRequest, HeaderInjectionThroughTheEtag) {
+  RecordedDevice device;
+  UpdateRequest request = recorded_request(device);
+  request.if_match = "\"v2\"\nX-Evil: 1";
+  EXPECT_EQ(build_error(request), BuildError::bad_value);
+}
+
 TEST(UpdateRequest, ColonInTheUser) {
   RecordedDevice device;
   UpdateRequest request = recorded_request(device);
@@ -320,6 +334,13 @@ TEST(ServerResponse, RealmThatWouldBreakTheQuotes) {
   ServerResponse response;
   response.status = 401;
   response.basic_realm = "a\"b";
+  char out[512];
+  EXPECT_EQ(build_response_head(response, out, sizeof(out)), 0u);
+}
+
+TEST(ServerResponse, ContentTypeThatWouldEndTheLine) {
+  ServerResponse response;
+  response.content_type = "text/html\r\nSet-Cookie: x=1";
   char out[512];
   EXPECT_EQ(build_response_head(response, out, sizeof(out)), 0u);
 }
