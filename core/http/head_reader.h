@@ -85,7 +85,9 @@ class HeadReader {
   HeadLine line_complete();
   HeadLine begin_field(uint8_t c);
   HeadLine fail(HeadError error);
-  bool in_start_line() const { return state_ == State::start_line || (state_ == State::line_cr && line_ == Line::start); }
+  bool in_start_line() const {
+    return state_ == State::start_line || (state_ == State::line_cr && line_ == Line::start);
+  }
   void store(uint8_t c) { bytes_[stored_++] = char(c); }
   Text stored_since(size_t begin) const { return Text{bytes_ + begin, stored_ - begin}; }
 

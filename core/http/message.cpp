@@ -29,8 +29,11 @@ size_t token_end(Text text, size_t pos) {
 // From the opening quote at `pos`: the index just past the closing quote, or 0 if there is none.
 size_t quoted_string_end(Text text, size_t pos) {
   for (size_t i = pos + 1; i < text.size; ++i) {
-    if (text.data[i] == '\\') ++i;
-    else if (text.data[i] == '"') return i + 1;
+    if (text.data[i] == '\\') {
+      ++i;  // a quoted-pair: the next character is taken as it is
+    } else if (text.data[i] == '"') {
+      return i + 1;
+    }
   }
   return 0;
 }

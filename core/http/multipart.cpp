@@ -126,7 +126,8 @@ size_t MultipartParser::read_headers(const uint8_t* input, size_t len, Multipart
   size_t used = headers_.read_line(input, len, &line);
   if (line == HeadLine::failed) {
     part_header_error_ = headers_.error();
-    bool too_large = part_header_error_ == HeadError::head_too_large || part_header_error_ == HeadError::too_many_headers;
+    bool too_large =
+        part_header_error_ == HeadError::head_too_large || part_header_error_ == HeadError::too_many_headers;
     fail(too_large ? MultipartError::part_header_too_large : MultipartError::bad_part_header);
   } else if (line == HeadLine::end) {
     MultipartError error = take_part_headers();
@@ -185,9 +186,9 @@ MultipartError MultipartParser::take_part_headers() {
   const HeaderField* disposition = fields.find("Content-Disposition");
   if (disposition == nullptr) return MultipartError::missing_content_disposition;
   if (fields.count_of("Content-Disposition") > 1) return MultipartError::bad_content_disposition;
-  if (!value_before_parameters(disposition->value).equals_ci("form-data")) return MultipartError::bad_content_disposition;
   part_.name = find_parameter(disposition->value, "name");
-  if (!part_.name.present()) return MultipartError::bad_content_disposition;
+  bool form_data = value_before_parameters(disposition->value).equals_ci("form-data");
+  if (!form_data || !part_.name.present()) return MultipartError::bad_content_disposition;
   part_.filename = find_parameter(disposition->value, "filename");
   const HeaderField* type = fields.find("Content-Type");
   part_.content_type = type ? type->value : Text{};

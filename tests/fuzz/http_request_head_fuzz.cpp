@@ -91,8 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (whole.used != split.used || whole.used > size - 1 || whole.parser.head_size() != whole.used) __builtin_trap();
   if (whole.used > kHeadLimit + 1) __builtin_trap();
   if (whole.parser.status() == HeadStatus::failed) {
-    uint16_t status = status_for(whole.parser.error());
-    if (status != 400 && status != 413 && status != 414 && status != 431 && status != 501 && status != 505) __builtin_trap();
+    uint16_t s = status_for(whole.parser.error());
+    if (s != 400 && s != 413 && s != 414 && s != 431 && s != 501 && s != 505) __builtin_trap();
     if (strcmp(describe(whole.parser.error()), "unknown") == 0) __builtin_trap();
   }
   if (whole.parser.status() != HeadStatus::complete) return 0;
