@@ -1,16 +1,13 @@
 #include "core/util/hex.h"
 
 namespace otakit {
-namespace {
 
-int nibble(char c) {
+int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 void to_hex(const uint8_t* data, size_t len, char* out) {
   static const char kDigits[] = "0123456789abcdef";
@@ -23,8 +20,8 @@ void to_hex(const uint8_t* data, size_t len, char* out) {
 
 bool from_hex(const char* text, size_t len, uint8_t* out) {
   for (size_t i = 0; i < len; ++i) {
-    int hi = nibble(text[2 * i]);
-    int lo = nibble(text[2 * i + 1]);
+    int hi = hex_digit_value(text[2 * i]);
+    int lo = hex_digit_value(text[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = uint8_t(hi << 4 | lo);
   }
@@ -33,7 +30,7 @@ bool from_hex(const char* text, size_t len, uint8_t* out) {
 
 bool is_hex(const char* text, size_t n) {
   for (size_t i = 0; i < n; ++i)
-    if (nibble(text[i]) < 0) return false;
+    if (hex_digit_value(text[i]) < 0) return false;
   return true;
 }
 

@@ -11,6 +11,9 @@ void to_hex(const uint8_t* data, size_t len, char* out);
 // Decodes exactly 2*len hex digits (either case). False on any non-hex character.
 bool from_hex(const char* text, size_t len, uint8_t* out);
 
+// The value of one hex digit (either case), or -1.
+int hex_digit_value(char c);
+
 // True if text[0..n) are all hex digits (either case).
 bool is_hex(const char* text, size_t n);
 

@@ -9,8 +9,9 @@ TextBuilder::TextBuilder(char* buffer, size_t capacity) : buf_(buffer), cap_(cap
 }
 
 TextBuilder& TextBuilder::add(const char* text, size_t len) {
+  size_t room = cap_ == 0 ? 0 : cap_ - 1 - len_;
+  if (len > room) truncated_ = true;
   if (cap_ == 0) return *this;
-  size_t room = cap_ - 1 - len_;
   size_t n = len < room ? len : room;
   memcpy(buf_ + len_, text, n);
   len_ += n;

@@ -16,11 +16,14 @@ class TextBuilder {
 
   const char* c_str() const { return buf_; }
   size_t size() const { return len_; }
+  // True once anything was cut off: wire formats check it, where a short message is a wrong one.
+  bool truncated() const { return truncated_; }
 
  private:
   char* buf_;
   size_t cap_;
   size_t len_ = 0;
+  bool truncated_ = false;
 };
 
 }  // namespace otakit

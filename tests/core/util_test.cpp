@@ -1,10 +1,11 @@
-// Hex, CRC-32/MPEG-2, the bounded text builder and the digests of the core.
+// Hex, base64, CRC-32/MPEG-2, the bounded text builder and the digests of the core.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
 #include "core/crypto/digest.h"
+#include "core/util/base64.h"
 #include "core/util/crc32_mpeg2.h"
 #include "core/util/hex.h"
 #include "core/util/text.h"
@@ -35,12 +36,63 @@ TEST(Hex, RoundTripAndRejectsNonHex) {
   EXPECT_FALSE(hex_equal_ci("abce", "abcd", 4));
 }
 
+TEST(Hex, DigitValues) {
+  EXPECT_EQ(hex_digit_value('0'), 0);
+  EXPECT_EQ(hex_digit_value('f'), 15);
+  EXPECT_EQ(hex_digit_value('A'), 10);
+  EXPECT_EQ(hex_digit_value('g'), -1);
+}
+
+// RFC 4648 §10 test vectors, both ways.
+TEST(Base64, RfcVectorsRoundTrip) {
+  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* encoded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (size_t i = 0; i < 7; ++i) {
+    char out[16];
+    size_t n = base64_encode(reinterpret_cast<const uint8_t*>(plain[i]), strlen(plain[i]), out);
+    EXPECT_STREQ(out, encoded[i]);
+    EXPECT_EQ(n, base64_encoded_length(strlen(plain[i])));
+    uint8_t back[8];
+    size_t decoded = 99;
+    ASSERT_TRUE(base64_decode(encoded[i], strlen(encoded[i]), back, sizeof(back), &decoded)) << encoded[i];
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(back), decoded), plain[i]);
+  }
+}
+
+TEST(Base64, RejectsWhatIsNotCanonical) {
+  uint8_t out[16];
+  size_t n = 0;
+  for (const char* bad : {"Zg", "Zg=", "Zm9v=", "Zh==", "Zm9=", "Z===", "====", "Zg==Zg==", "Zm 9", "Zm9\n", "Zm9-"}) {
+    EXPECT_FALSE(base64_decode(bad, strlen(bad), out, sizeof(out), &n)) << bad;
+  }
+}
+
+TEST(Base64, RejectsOutputLargerThanCapacity) {
+  uint8_t out[5];
+  size_t n = 0;
+  EXPECT_FALSE(base64_decode("Zm9vYmFy", 8, out, sizeof(out), &n));
+  EXPECT_TRUE(base64_decode("Zm9vYmE=", 8, out, sizeof(out), &n));
+  EXPECT_EQ(n, 5u);
+}
+
 TEST(TextBuilder, TruncatesAtCapacity) {
   char buf[8];
   TextBuilder t(buf, sizeof(buf));
   t.add("size ").add_u32(123456);
   EXPECT_STREQ(buf, "size 12");
   EXPECT_EQ(t.size(), 7u);
+  EXPECT_TRUE(t.truncated());
+}
+
+TEST(TextBuilder, ExactFitIsNotTruncated) {
+  char buf[8];
+  TextBuilder t(buf, sizeof(buf));
+  t.add("1234567");
+  EXPECT_FALSE(t.truncated());
+  t.add("");
+  EXPECT_FALSE(t.truncated());
+  t.add_char('8');
+  EXPECT_TRUE(t.truncated());
 }
 
 TEST(Digest, Md5AndSha256KnownAnswers) {
