@@ -7,22 +7,32 @@
 //   otakit::net::MdnsAdvertiser mdns(io, clock, {"127.0.0.1", "esp8266-ee1337", 8266, "generic", true});
 //   mdns.start();   // throws std::runtime_error / std::system_error (bad address, port 5353 busy...)
 //   io.run();       // probes 3 x 250 ms, announces at 0, 1, 3 s, then answers queries
-//   mdns.stop();    // multicasts the goodbye (TTL 0) and closes; the destructor does it too
+//   mdns.stop();    // multicasts the goodbye (TTL 0) and leaves; the destructor does it too
 //
-// interface_address is the device's IPv4 address: it picks the interface (the one holding that
-// address, or whose subnet holds it, so 127.0.0.N selects lo), is the source of every packet and is
-// the address in the A record. "" or "0.0.0.0" means the default interface and its address (the
-// first one up and multicast-capable, non-loopback preferred): still exactly one interface.
-// Several advertisers can share a host and interface (SO_REUSEADDR); give each its own hostname.
-// If another host already owns the name, the advertiser renames itself "<hostname>-2", "-3", ...
-// as RFC 6762 §9 asks; hostname() tells the current name.
+// Many devices in one process share one socket per interface, an MdnsHub (mdns_hub.h):
+//
+//   auto hub = otakit::net::MdnsHub::open(io, "127.0.0.1", log);
+//   otakit::net::MdnsAdvertiser mdns(hub, clock, {"127.0.3.7", "esp8266-000307", 8266, "generic", false});
+//
+// interface_address is the device's IPv4 address and the address in the A record. On its own
+// (first constructor) the advertiser opens a hub of its own on that address: it picks the
+// interface (the one holding that address, or whose subnet holds it, so 127.0.0.N selects lo) and is
+// the source of every packet. On a shared hub it must lie on the hub's interface; packets come from
+// the hub's address. "" or "0.0.0.0" means the hub's address, and for an advertiser on its own the
+// default interface and its address (the first one up and multicast-capable, non-loopback
+// preferred): still exactly one interface. Several advertisers on their own can share a host and
+// interface (SO_REUSEADDR); give each its own hostname. If another host (or another member of the
+// hub) already owns the name, the advertiser renames itself "<hostname>-2", "-3", ... as RFC 6762 §9
+// asks; hostname() tells the current name.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/proto/random_source.h"
 #include "net/clock.h"
+#include "net/espota_asio.h"
 #include "net/log.h"
 
 namespace otakit::net {
@@ -34,20 +44,28 @@ struct MdnsAdvertiserConfig {
   std::string board = "generic";  // TXT board= (ARDUINO_BOARD_ID, e.g. nodemcuv2)
   bool auth = false;              // TXT auth_upload=yes when the device wants a password
   Logger log;                     // "mDNS: ..." lines, in the device's name
+  // Draws the random 0-250 ms before the first probe (RFC 6762 §8.1); a seeded one makes a
+  // simulated fleet repeatable.
+  proto::RandomSource random = secure_random_source();
 };
+
+class MdnsHub;
 
 class MdnsAdvertiser {
  public:
-  // Probes, announcements and record times run on clock.
+  // Probes, announcements and record times run on clock. This one sends through a hub of its own,
+  // opened by start() on config.interface_address and closed by stop().
   MdnsAdvertiser(boost::asio::io_context& io, Clock& clock, MdnsAdvertiserConfig config);
+  // Joins hub at start() and leaves it at stop(); runs on the hub's io_context. Keeps the hub alive.
+  MdnsAdvertiser(std::shared_ptr<MdnsHub> hub, Clock& clock, MdnsAdvertiserConfig config);
   ~MdnsAdvertiser();
   MdnsAdvertiser(const MdnsAdvertiser&) = delete;
   MdnsAdvertiser& operator=(const MdnsAdvertiser&) = delete;
 
-  // Opens the socket and schedules probing; returns at once. Throws if the configuration or
-  // the socket is unusable (the message says what to change).
+  // Opens the hub (or joins the given one) and schedules probing; returns at once. Throws if the
+  // configuration, the socket or the random source is unusable (the message says what to change).
   void start();
-  // Says goodbye (if anything was announced) and closes. Idempotent.
+  // Says goodbye (if anything was announced) and leaves the hub. Idempotent.
   void stop();
 
   std::string hostname() const;  // may differ from the configured one after a name conflict
@@ -55,7 +73,7 @@ class MdnsAdvertiser {
 
  private:
   class Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace otakit::net

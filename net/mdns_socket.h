@@ -29,8 +29,11 @@ MulticastInterface find_multicast_interface(const std::string& address);
 // preferring one that is not loopback. Throws std::runtime_error when there is none.
 MulticastInterface default_multicast_interface();
 
-// "" or "0.0.0.0" (a service bound to every address): default_multicast_interface(), still one
-// interface; anything else: find_multicast_interface(address).
+// "" or "0.0.0.0": a service bound to every address, which names no interface of its own.
+bool names_default_interface(const std::string& address);
+
+// names_default_interface(address): default_multicast_interface(), still one interface; anything
+// else: find_multicast_interface(address).
 MulticastInterface choose_multicast_interface(const std::string& address);
 
 class MdnsSocket : public std::enable_shared_from_this<MdnsSocket> {

@@ -4,6 +4,7 @@ target_sources(otakit_net PRIVATE
   log_sinks.cpp
   endpoint.cpp
   mdns_socket.cpp
+  mdns_hub.cpp
   mdns_service.cpp
   mdns_discovery.cpp
   espota_asio.cpp
