@@ -67,7 +67,8 @@ void Device::start_services() {
     net::MdnsAdvertiserConfig mdns = *network_.mdns;
     mdns.port = responder_->local_port();
     mdns.auth = !network_.espota.password.empty() || !network_.espota.password_hash.empty();
-    mdns_ = std::make_unique<net::MdnsAdvertiser>(*network_.io, *network_.clock, mdns);
+    mdns_ = network_.mdns_hub ? std::make_unique<net::MdnsAdvertiser>(network_.mdns_hub, *network_.clock, mdns)
+                              : std::make_unique<net::MdnsAdvertiser>(*network_.io, *network_.clock, mdns);
     mdns_->start();
   }
 }

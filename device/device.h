@@ -17,6 +17,7 @@
 #include "core/ota/ota.h"
 #include "net/clock.h"
 #include "net/espota_responder.h"
+#include "net/mdns_hub.h"
 #include "net/mdns_service.h"
 
 namespace otakit::device {
@@ -38,6 +39,9 @@ struct NetworkAttachment {
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
   // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
   std::optional<net::MdnsAdvertiserConfig> mdns;
+  // The process's one mDNS socket for the interface, shared by every device on it (net/mdns_hub.h);
+  // null: the device opens its own, as a lone `otakit device` does.
+  std::shared_ptr<net::MdnsHub> mdns_hub;
 };
 
 class Device {

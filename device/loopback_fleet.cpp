@@ -15,7 +15,8 @@ std::string LoopbackFleet::address_of(int index) {
 }
 
 LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, const FlashLayout& layout, int devices,
-                             const std::vector<uint8_t>& factory, net::LogSink* log) {
+                             const std::vector<uint8_t>& factory, net::LogSink* log, bool advertise) {
+  std::shared_ptr<net::MdnsHub> mdns_hub;
   posix::MemoryFlash provisioned(layout.flash_size);
   VolatileRtcMemory rtc;
   if (!BootLoader(provisioned, layout, rtc).provision(factory.data(), uint32_t(factory.size())))
@@ -30,6 +31,15 @@ LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, con
     net.espota.bind_address = member->address;
     net.espota.linger_ms = 200;  // loopback uploaders close at once
     net.espota.log = net::Logger(log, identity_of(member->address));
+    if (advertise) {
+      if (!mdns_hub) mdns_hub = net::MdnsHub::open(io, "127.0.0.1", net::Logger(log, "fleet-mdns"));
+      net::MdnsAdvertiserConfig mdns;
+      mdns.interface_address = member->address;
+      mdns.hostname = hostname_of(member->address);
+      mdns.log = net.espota.log;
+      net.mdns = mdns;
+      net.mdns_hub = mdns_hub;
+    }
     member->device = std::make_unique<Device>(DeviceParts{member->flash, member->rtc, layout, {}, nullptr}, std::move(net));
     member->device->on_boot([this](const BootReport&) {
       std::lock_guard<std::mutex> lock(mutex_);

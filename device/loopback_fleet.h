@@ -31,11 +31,19 @@ class LoopbackFleet {
  public:
   // The devices' lines go to log (nowhere when it is null). Throws std::runtime_error when the
   // factory image is refused or a device cannot bind.
+  // With advertise, every device announces itself over mDNS as esp8266-<its address> through one
+  // socket (a net::MdnsHub on lo) that answers for all of them.
   LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, const FlashLayout& layout, int devices,
-                const std::vector<uint8_t>& factory, net::LogSink* log = nullptr);
+                const std::vector<uint8_t>& factory, net::LogSink* log = nullptr, bool advertise = false);
 
   static std::string address_of(int index);  // 127.0.1.1, 127.0.1.2, ... 127.0.2.1 after 254
   static std::string identity_of(const std::string& address) { return "dev-" + address; }
+  // esp8266-127-0-1-5: one DNS label per device.
+  static std::string hostname_of(std::string address) {
+    for (char& c : address)
+      if (c == '.') c = '-';
+    return "esp8266-" + address;
+  }
   FleetMember& operator[](size_t i) { return *members_[i]; }
   size_t size() const { return members_.size(); }
   // Blocks until the fleet has booted `count` times in all (the first boots count), or the timeout.
