@@ -7,9 +7,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <filesystem>
 #include <fstream>
-#include <set>
 #include <map>
 #include <future>
 #include <thread>
@@ -96,25 +94,6 @@ TEST_F(ManyDevices, OneUploadCommandUpdatesTwoHundredDevicesThatRebootInProcess)
 // One thread runs everything: the io_context while anything is ready (bytes on loopback are
 // delivered within the sending call), then the clock to the next deadline. The devices hold
 // their results for result_delay_ms, so the whole push takes exactly that long in their time.
-// This process's UDP sockets bound to `port` (rows of /proc/self/net/udp whose inode it holds).
-size_t udp_sockets_on(uint16_t port) {
-  std::set<std::string> inodes;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
-    if (!ec && target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
-  }
-  std::ifstream table("/proc/self/net/udp");
-  std::string line, slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-  std::getline(table, line);
-  size_t count = 0;
-  while (table >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode) {
-    std::getline(table, line);
-    if (std::stoul(local.substr(local.find(':') + 1), nullptr, 16) == port && inodes.count(inode)) ++count;
-  }
-  return count;
-}
-
 TEST(SimulatedFleet, UploaderAndDevicesShareOneClockAndEachDeviceLogsInItsName) {
   // Its own network namespace: the 200-device test may hold 127.0.1.1:8266 in another process.
   std::string why = net::enter_private_network(true);
@@ -167,8 +146,8 @@ TEST(SimulatedFleet, TwoHundredDevicesAdvertiseThroughOneMdnsSocket) {
   boost::asio::io_context io;
   net::ManualClock clock;
   device::LoopbackFleet fleet(io, clock, layout, kAdvertisers, image(60000, 1, "1.0.0"), nullptr, true);
-  EXPECT_EQ(udp_sockets_on(5353), 1u) << "one hub socket answers for all 200 hostnames";
-  EXPECT_EQ(udp_sockets_on(8266), size_t(kAdvertisers)) << "each device keeps its own espota port";
+  EXPECT_EQ(net::own_udp_sockets_on(5353).count, 1u) << "one hub socket answers for all 200 hostnames";
+  EXPECT_EQ(net::own_udp_sockets_on(8266).count, size_t(kAdvertisers)) << "each device keeps its own espota port";
   // Probing (a random 0-250 ms, then 3 x 250 ms) and the first announcement are over by 1.1 s.
   for (int step = 0; step < 100000 && clock.now_ms() < 2000; ++step) {
     io.restart();

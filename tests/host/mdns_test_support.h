@@ -15,10 +15,45 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <sstream>
+#include <set>
+#include <fstream>
+#include <filesystem>
 
 #include "net/manual_clock.h"
 
 namespace otakit::net {
+
+struct PortSockets {
+  std::size_t count = 0;
+  uint64_t drops = 0;  // datagrams they lost to a full receive buffer
+};
+
+// This process's UDP sockets bound to `port`: the rows of /proc/self/net/udp (this namespace's
+// sockets) whose inode is also among /proc/self/fd.
+inline PortSockets own_udp_sockets_on(uint16_t port) {
+  std::set<std::string> inodes;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+    if (!ec && target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::ifstream table("/proc/self/net/udp");
+  std::string line;
+  std::getline(table, line);  // the column names
+  PortSockets sockets;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode, refs, address;
+    uint64_t drops = 0;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode >> refs >>
+        address >> drops;
+    if (std::stoul(local.substr(local.find(':') + 1), nullptr, 16) != port || !inodes.count(inode)) continue;
+    ++sockets.count;
+    sockets.drops += drops;
+  }
+  return sockets;
+}
 
 // Moves this test process into a new network namespace whose lo is up (and multicast-capable if
 // asked). Returns an empty string on success, else why it was not possible.
