@@ -1,4 +1,5 @@
-// For the mDNS host tests: a private network namespace per test (only lo, made multicast-capable)
+// For the mDNS host tests: a private network namespace per test (only lo, made multicast-capable),
+// a count of this process's sockets on a port,
 // and a ManualClock moved from one timer to the next while the sockets' datagrams are handled.
 #pragma once
 #include <gtest/gtest.h>
@@ -14,11 +15,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <sstream>
-#include <set>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
 
 #include "net/manual_clock.h"
 
