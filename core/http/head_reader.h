@@ -109,6 +109,26 @@ class HeadReader {
 
 enum class HeadStatus : uint8_t { incomplete, complete, failed };
 
+// A field a message keeps in `member` and that may appear only once (a second is ambiguous).
+template <typename Head>
+struct SingleField {
+  const char* name;
+  Text Head::*member;
+};
+
+// Stores `field` in its member of *head when it is one of `fields`; duplicate_header if it was
+// already seen.
+template <typename Head, size_t N>
+HeadError take_single_field(const SingleField<Head> (&fields)[N], const HeaderField& field, Head* head) {
+  for (const SingleField<Head>& single : fields) {
+    if (!field.name.equals_ci(single.name)) continue;
+    Text& member = head->*single.member;
+    if (member.present()) return HeadError::duplicate_header;
+    member = field.value;
+  }
+  return HeadError::ok;
+}
+
 // Runs a HeadReader over the input and hands each completed line to the message's own checks,
 // Message::on_start_line, on_field and on_end: the base of the request and response parsers.
 template <typename Message>

@@ -13,11 +13,7 @@ constexpr KnownMethod kMethods[] = {
 };
 
 // Fields the server reads that may appear only once.
-struct SingleField {
-  const char* name;
-  Text RequestHead::*member;
-};
-constexpr SingleField kSingleFields[] = {
+constexpr SingleField<RequestHead> kSingleFields[] = {
     {"Host", &RequestHead::host},
     {"Content-Type", &RequestHead::content_type},
     {"Authorization", &RequestHead::authorization},
@@ -82,12 +78,8 @@ HeadError RequestHeadParser::on_start_line(Text line) {
 HeadError RequestHeadParser::on_field(const HeaderField& field) {
   HeadError error = head_.body.take(field, head_.version);
   if (error != HeadError::ok) return error;
-  for (const SingleField& single : kSingleFields) {
-    if (!field.name.equals_ci(single.name)) continue;
-    Text& member = head_.*single.member;
-    if (member.present()) return HeadError::duplicate_header;
-    member = field.value;
-  }
+  error = take_single_field(kSingleFields, field, &head_);
+  if (error != HeadError::ok) return error;
   if (field.name.equals_ci("Expect") && list_has_token(field.value, "100-continue")) head_.expects_continue = true;
   return HeadError::ok;
 }

@@ -4,11 +4,7 @@ namespace otakit::http {
 namespace {
 
 // Fields the client reads that may appear only once: a second x-MD5 or Location is ambiguous.
-struct SingleField {
-  const char* name;
-  Text ResponseHead::*member;
-};
-constexpr SingleField kSingleFields[] = {
+constexpr SingleField<ResponseHead> kSingleFields[] = {
     {"Content-Type", &ResponseHead::content_type}, {"Location", &ResponseHead::location},
     {"ETag", &ResponseHead::etag},                 {"x-MD5", &ResponseHead::x_md5},
     {"x-version", &ResponseHead::x_version},       {"Accept-Ranges", &ResponseHead::accept_ranges},
@@ -69,13 +65,7 @@ HeadError ResponseHeadParser::on_start_line(Text line) {
 HeadError ResponseHeadParser::on_field(const HeaderField& field) {
   HeadError error = head_.body.take(field, head_.version);
   if (error != HeadError::ok) return error;
-  for (const SingleField& single : kSingleFields) {
-    if (!field.name.equals_ci(single.name)) continue;
-    Text& member = head_.*single.member;
-    if (member.present()) return HeadError::duplicate_header;
-    member = field.value;
-  }
-  return HeadError::ok;
+  return take_single_field(kSingleFields, field, &head_);
 }
 
 HeadError ResponseHeadParser::on_end(HeaderList fields) {
