@@ -33,7 +33,7 @@ struct DeviceOptions {
   device::RuntimeConfig runtime;
   uint32_t factory_size = 65536;
   std::string factory_version = "1.0.0";
-  device::OtaServiceConfig ota;
+  device::NetworkServicesConfig ota;
   uint16_t ota_port = 0;
   bool no_confirm = false;
   std::string stage_file;
@@ -49,15 +49,10 @@ const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLogLevels 
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).string(); }
 
-int run(DeviceOptions& o) {
-  for (const auto& [name, level] : kLogLevels)
-    if (name == o.log_level) spdlog::set_level(level);
-  net::SpdlogSink log;
-  net::LineSink console(stdout);
-  o.runtime.log = net::Logger(&log, "");
-  o.runtime.console = net::Logger(&console, "");
+// The flash file as an absolute path, and how a new one gets its factory image (built here: the
+// device part does not link the host tools).
+void complete_device_config(DeviceOptions& o) {
   o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
-  o.runtime.confirm = !o.no_confirm;
   o.runtime.device.factory_image = [size = o.factory_size, version = o.factory_version](uint32_t chip_id) {
     host::ImageSpec spec;
     spec.total_size = size;
@@ -66,6 +61,17 @@ int run(DeviceOptions& o) {
     spec.seed = chip_id;
     return host::build_esp_image(spec);
   };
+}
+
+int run(DeviceOptions& o) {
+  for (const auto& [name, level] : kLogLevels)
+    if (name == o.log_level) spdlog::set_level(level);
+  net::SpdlogSink log;
+  net::LineSink console(stdout);
+  o.runtime.log = net::Logger(&log, "");
+  o.runtime.console = net::Logger(&console, "");
+  complete_device_config(o);
+  o.runtime.confirm = !o.no_confirm;
   if (o.ota_port != 0) {
     o.ota.port = o.ota_port;
     o.runtime.ota = o.ota;
@@ -131,7 +137,7 @@ int control(const std::string& flash, const std::string& command) {
 // Offline update, as over a serial cable: the image goes through the Updater and is staged;
 // the next boot swaps it in.
 int stage(DeviceOptions& o) {
-  o.runtime.device.flash_path = absolute(o.runtime.device.flash_path);
+  complete_device_config(o);
   device::DeviceLock lock(o.runtime.device.flash_path);
   device::VirtualDevice dev(o.runtime.device);
   dev.device().boot();

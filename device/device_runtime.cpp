@@ -39,7 +39,7 @@ net::EspotaHooks sketch_callbacks(const net::Logger& console) {
   return hooks;
 }
 
-std::string mdns_interface(const OtaServiceConfig& ota) {
+std::string mdns_interface(const NetworkServicesConfig& ota) {
   return ota.mdns_interface_address.empty() ? ota.bind_address : ota.mdns_interface_address;
 }
 
@@ -47,7 +47,7 @@ NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_conte
                               uint32_t chip_id) {
   NetworkAttachment network;
   if (!config.ota || config.once) return network;
-  const OtaServiceConfig& ota = *config.ota;
+  const NetworkServicesConfig& ota = *config.ota;
   network.io = &io;
   network.clock = &clock;
   network.espota.log = config.log;
@@ -85,7 +85,7 @@ void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const Boot
                            "--flash path to start from a factory image");
   Device& d = device.device();
   if (net::EspotaResponder* espota = d.espota()) {
-    const OtaServiceConfig& ota = *config.ota;
+    const NetworkServicesConfig& ota = *config.ota;
     config.console.info("ota: espota responder on {}:{}{}", ota.bind_address, espota->local_port(),
                         ota.password.empty() && ota.password_hash.empty() ? "" : " (password required)");
   }

@@ -12,7 +12,7 @@
 namespace otakit::device {
 
 // The device's network services: espota on bind_address:port, and mDNS when asked.
-struct OtaServiceConfig {
+struct NetworkServicesConfig {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 8266;
   std::string password;       // plain text; hashed with MD5 as ArduinoOTA does
@@ -25,7 +25,7 @@ struct OtaServiceConfig {
 
 struct RuntimeConfig {
   DeviceConfig device;
-  std::optional<OtaServiceConfig> ota;  // no OTA service when empty
+  std::optional<NetworkServicesConfig> ota;  // no OTA service when empty
   bool once = false;                    // boot, report, exit
   bool confirm = true;                  // the application confirms a trial image once it runs
   bool json = false;

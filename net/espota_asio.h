@@ -16,7 +16,7 @@ boost::asio::ip::address to_address(const proto::PeerAddress& peer);
 // "10.0.0.9:50000" or "[fe80::1]:50000", for log lines.
 std::string peer_label(const proto::PeerAddress& peer);
 
-// Sockets must not leak into a program the process execs (the virtual device reboots by exec):
+// Sockets must not leak into a program the process starts (tests and benchmarks spawn otakit):
 // the inherited descriptor would keep the port taken.
 void set_close_on_exec(int fd);
 
