@@ -54,6 +54,11 @@ for _ in 1 2 3; do "$otakit" device --flash dev.flash --once --no-confirm >/dev/
 [ "$(field "d['boot']['action']")" = "rolled back" ] || fail "unconfirmed image should roll back"
 [ "$(field "d['image']['version']")" = "2.0.0" ] || fail "rollback should restore 2.0.0"
 
+# An offline stage onto a flash file that does not exist yet creates it with a factory image first.
+"$otakit" device stage --flash fresh.flash v3.bin >/dev/null || fail "stage onto a new flash file"
+"$otakit" device --flash fresh.flash --once --json | python3 -c "import json,sys; d=json.load(sys.stdin); \
+  assert d['boot']['action'] == 'upgraded', d['boot']" || fail "the staged image should be swapped in"
+
 # Bad input: wrong magic, too large, wrong MD5. Each refused; 2.0.0 keeps running.
 head -c 5000 /dev/zero >zero.bin
 if "$otakit" device stage --flash dev.flash zero.bin 2>err.txt; then fail "zero image accepted"; fi
