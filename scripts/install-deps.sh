@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
   iproute2 python3 python3-zeroconf procps
+  chromium chromium-driver python3-selenium curl
 )
 
 missing=()
