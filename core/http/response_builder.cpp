@@ -15,17 +15,20 @@ constexpr Reason kReasons[] = {
     {100, "Continue"},
     {200, "OK"},
     {204, "No Content"},
+    {303, "See Other"},
     {400, "Bad Request"},
     {401, "Unauthorized"},
     {403, "Forbidden"},
     {404, "Not Found"},
     {405, "Method Not Allowed"},
     {408, "Request Timeout"},
+    {409, "Conflict"},
     {411, "Length Required"},
     {413, "Content Too Large"},
     {414, "URI Too Long"},
     {415, "Unsupported Media Type"},
     {417, "Expectation Failed"},
+    {422, "Unprocessable Content"},
     {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},
     {501, "Not Implemented"},
@@ -50,6 +53,7 @@ const char* reason_phrase(uint16_t status) {
 size_t build_response_head(const ServerResponse& response, char* out, size_t capacity) {
   if (response.basic_realm != nullptr && !is_realm(response.basic_realm)) return 0;
   if (response.content_type != nullptr && !is_field_value(response.content_type)) return 0;
+  if (response.location != nullptr && !is_field_value(response.location)) return 0;
   TextBuilder text(out, capacity);
   text.add(response.version == Version::http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
       .add_u32(response.status)
@@ -61,6 +65,8 @@ size_t build_response_head(const ServerResponse& response, char* out, size_t cap
   if (response.basic_realm != nullptr) {
     text.add("WWW-Authenticate: Basic realm=\"").add(response.basic_realm).add("\"\r\n");
   }
+  if (response.location != nullptr) text.add("Location: ").add(response.location).add("\r\n");
+  if (response.no_store) text.add("Cache-Control: no-store\r\n");
   text.add("Content-Length: ").add_u32(response.content_length).add("\r\n");
   if (response.keep_alive) {
     text.add("Connection: keep-alive\r\nKeep-Alive: timeout=").add_u32(response.keep_alive_timeout).add("\r\n");

@@ -16,6 +16,8 @@ struct ServerResponse {
   uint32_t content_length = 0;
   bool cors = false;                  // Access-Control-Allow-Headers: * and -Allow-Origin: *
   const char* basic_realm = nullptr;  // WWW-Authenticate: Basic realm="<realm>", for a 401
+  const char* location = nullptr;     // Location, for a redirect (our addition)
+  bool no_store = false;              // Cache-Control: no-store, for answers that change (ours)
   bool keep_alive = false;            // false: Connection: close
   // Keep-Alive: timeout=<value>, printed as given. ESP8266WebServer sends 2000 (it means
   // milliseconds; clients read seconds).
@@ -26,7 +28,7 @@ struct ServerResponse {
 const char* reason_phrase(uint16_t status);
 
 // Writes the head (ending in the blank line) and a NUL; returns its length, or 0 if it does not
-// fit or the realm or content type could break out of their header.
+// fit or the realm, content type or location could break out of their header.
 size_t build_response_head(const ServerResponse& response, char* out, size_t capacity);
 
 }  // namespace otakit::http

@@ -16,6 +16,9 @@ class UpdateSink {
   virtual uint32_t write(const uint8_t* data, uint32_t len) = 0;
   // Verifies and stages what was written; on failure nothing is staged.
   virtual bool end() = 0;
+  // The same, taking the bytes written so far as the whole image: for uploads whose size is
+  // known only when they end (a multipart file part), where begin() was given an upper bound.
+  virtual bool end_at_received() = 0;
   // Drops the update in progress, if any: the running image stays.
   virtual void abort() = 0;
   // "ERROR[n]: text" after a failed call; valid until the next call.
@@ -25,19 +28,27 @@ class UpdateSink {
   ~UpdateSink() = default;
 };
 
+// Several protocols may share one Updater, each through its own UpdaterSink: a sink acts on the
+// Updater only for the update it began itself, so one protocol's failure (a second upload refused
+// with "Update already running") never aborts another's upload.
 class UpdaterSink final : public UpdateSink {
  public:
   explicit UpdaterSink(Updater& updater) : updater_(updater) {}
   bool begin(uint32_t size, UpdateCommand command, const char* md5_hex) override;
-  uint32_t write(const uint8_t* data, uint32_t len) override { return updater_.write(data, len); }
-  bool end() override { return updater_.end(); }
-  void abort() override { updater_.abort(); }
+  uint32_t write(const uint8_t* data, uint32_t len) override;
+  bool end() override { return finish(false); }
+  bool end_at_received() override { return finish(true); }
+  void abort() override;
   const char* error_message() const override {
     return begin_error_[0] != '\0' ? begin_error_ : updater_.error_message();
   }
 
  private:
+  bool finish(bool at_received);
+  bool refuse_idle();
+
   Updater& updater_;
+  bool owns_update_ = false;  // this sink began the update the Updater is running
   char begin_error_[Updater::kMessageSize] = {};  // set_md5's reason, which abort() would overwrite
 };
 
