@@ -60,10 +60,10 @@ class MemoryDevice {
     device::NetworkAttachment net;
     net.io = &io;
     net.clock = &clock;
-    net.espota.log = log;
-    net.espota.bind_address = "127.0.0.1";
-    net.espota.port = 0;
-    net.espota.reboot_on_success = false;  // stays up for the next run; the staged image is replaced
+    net.espota->log = log;
+    net.espota->bind_address = "127.0.0.1";
+    net.espota->port = 0;
+    net.espota->reboot_on_success = false;  // stays up for the next run; the staged image is replaced
     return net;
   }
 

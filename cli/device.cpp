@@ -34,7 +34,6 @@ struct DeviceOptions {
   uint32_t factory_size = 65536;
   std::string factory_version = "1.0.0";
   device::NetworkServicesConfig ota;
-  uint16_t ota_port = 0;
   bool no_confirm = false;
   std::string stage_file;
   std::string stage_md5;
@@ -72,10 +71,7 @@ int run(DeviceOptions& o) {
   o.runtime.console = net::Logger(&console, "");
   complete_device_config(o);
   o.runtime.confirm = !o.no_confirm;
-  if (o.ota_port != 0) {
-    o.ota.port = o.ota_port;
-    o.runtime.ota = o.ota;
-  }
+  if (o.ota.port != 0 || o.ota.http_port != 0) o.runtime.services = o.ota;
   return device::run_device(o.runtime);
 }
 
@@ -171,6 +167,8 @@ void add_device_command(CLI::App& app, RunState& state) {
       "Examples:\n"
       "  otakit device --flash dev1.bin --layout 1M --once\n"
       "  otakit device --flash dev1.bin --ota-port 8266 --password secret --log-level debug\n"
+      "  otakit device --flash dev1.bin --http-port 8080 --http-user admin --http-password secret\n"
+      "    (then open http://127.0.0.1:8080/update, or: curl -u admin:secret -F firmware=@fw.bin ...)\n"
       "  otakit device status --flash dev1.bin --json");
   cmd->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)");
   cmd->add_option("--layout", o->runtime.device.layout, "Flash layout (512K, 1M, 1M64 ... 4M1M ... 16M14M)")
@@ -190,8 +188,15 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_flag("--once", o->runtime.once, "Boot, print what runs, and exit");
   cmd->add_flag("--no-confirm", o->no_confirm, "Do not confirm a new image (it rolls back after --max-trial-boots)");
   cmd->add_flag("--json", o->runtime.json, "Print the boot result as JSON");
-  cmd->add_option("--ota-port", o->ota_port, "Serve ArduinoOTA (espota) on this UDP port, e.g. 8266");
-  cmd->add_option("--bind", o->ota.bind_address, "Address the OTA service binds to")->capture_default_str();
+  cmd->add_option("--ota-port", o->ota.port, "Serve ArduinoOTA (espota) on this UDP port, e.g. 8266");
+  cmd->add_option("--http-port", o->ota.http_port,
+                  "Serve the browser upload page (ESP8266HTTPUpdateServer) on this TCP port, e.g. 8080");
+  cmd->add_option("--http-path", o->ota.http_path, "Path of the upload page")->capture_default_str();
+  auto* http_user = cmd->add_option("--http-user", o->ota.http_user, "User name for the upload page (Basic auth)");
+  auto* http_password = cmd->add_option("--http-password", o->ota.http_password, "Password for the upload page");
+  http_user->needs(http_password);
+  http_password->needs(http_user);
+  cmd->add_option("--bind", o->ota.bind_address, "Address the OTA services bind to")->capture_default_str();
   auto* pw = cmd->add_option("--password", o->ota.password, "OTA password (espota -a)");
   cmd->add_option("--password-hash", o->ota.password_hash, "MD5 hex of the OTA password")->excludes(pw);
   cmd->add_option("--hostname", o->ota.hostname, "Hostname for mDNS (default esp8266-<chip id>)");

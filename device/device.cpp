@@ -1,9 +1,24 @@
 #include "device/device.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 
+#include "core/boot/placement.h"
+#include "core/crypto/digest.h"
+#include "core/image/app_descriptor.h"
+#include "core/util/hex.h"
+
 namespace otakit::device {
+namespace {
+
+std::string hex(const uint8_t* data, size_t n) {
+  std::string out(2 * n, '\0');
+  to_hex(data, n, out.data());
+  return out;
+}
+
+}  // namespace
 
 Device::Device(const DeviceParts& parts, NetworkAttachment network) : parts_(parts), network_(std::move(network)) {
   if (network_.io != nullptr && network_.clock == nullptr)
@@ -23,6 +38,7 @@ BootReport Device::boot() {
   ota_->accept_gzip(parts_.boot.inflater);
   // The state is read even when nothing may run, so that tools and tests can see why.
   const bool state_read = ota_->start();
+  running_ = read_running_image();
   if (last_boot_.bootable && state_read) {
     if (auto_confirm_ && ota_->on_trial()) ota_->mark_valid();
     start_services();
@@ -51,22 +67,82 @@ bool Device::stage(const std::vector<uint8_t>& image, UpdateCommand command, uin
   return ota_->end();
 }
 
+uint32_t Device::free_sketch_space() const {
+  return ota_ ? staging_capacity(parts_.layout, ota_->state().active.size) : 0;
+}
+
+RunningImage Device::read_running_image() const {
+  RunningImage out;
+  const BootState& s = ota_->state();
+  if (!s.has_active) return out;
+  out.size = s.active.size;
+  out.sha256 = hex(s.active.sha256, 32);
+  out.security_version = s.active.security_version;
+  crypto::Md5 md5;
+  std::vector<uint8_t> head(std::min<uint32_t>(out.size, kAppDescriptorOffset + kAppDescriptorSize));
+  std::vector<uint8_t> chunk(kSectorSize);
+  for (uint32_t at = 0; at < out.size; at += kSectorSize) {
+    const uint32_t n = std::min<uint32_t>(kSectorSize, out.size - at);
+    flash_read_bytes(parts_.flash, at, chunk.data(), n);
+    md5.update(chunk.data(), n);
+    if (at < head.size()) std::copy_n(chunk.begin(), std::min<size_t>(n, head.size() - at), head.begin() + at);
+  }
+  char md5_text[crypto::kMd5HexSize];
+  md5.finish_hex(md5_text);
+  out.md5 = md5_text;
+  AppDescriptor descriptor;
+  if (find_app_descriptor(head.data(), uint32_t(head.size()), &descriptor)) out.version = descriptor.version;
+  return out;
+}
+
+// After a successful update the sketch restarts: here, the boot path runs again in-process,
+// posted so that the service is not destroyed inside its own callback.
+void Device::reboot_later() {
+  boost::asio::post(*network_.io, [this] { reboot(); });
+}
+
+void Device::start_web() {
+  net::HttpUpdateServerOptions options = *network_.web;
+  options.status = [this] {
+    net::WebDeviceStatus status;
+    status.hostname = network_.mdns ? network_.mdns->hostname : "";
+    status.version = running_.version;
+    status.md5 = running_.md5;
+    status.sketch_size = running_.size;
+    status.free_space = free_sketch_space();
+    status.filesystem_size = parts_.layout.fs_size();
+    status.chip_id = parts_.chip_id;
+    status.boots = boots_;
+    status.on_trial = ota_->on_trial();
+    return status;
+  };
+  web_ = std::make_unique<net::HttpUpdateServer>(*network_.io, *network_.clock, options, ota_->updater());
+  net::HttpUpdateHooks hooks = network_.web_hooks;
+  hooks.reboot = [this, observer = network_.web_hooks.reboot] {
+    if (observer) observer();
+    reboot_later();
+  };
+  web_->set_hooks(std::move(hooks));
+  web_->start();
+}
+
 void Device::start_services() {
   if (network_.io == nullptr) return;
-  responder_ = std::make_unique<net::EspotaResponder>(*network_.io, *network_.clock, network_.espota, ota_->updater());
-  net::EspotaHooks hooks = network_.hooks;
-  // After a successful OTA update the sketch restarts: here, the boot path runs again in-process,
-  // posted so that the responder is not destroyed inside its own callback.
-  hooks.reboot = [this, observer = network_.hooks.reboot] {
-    if (observer) observer();
-    boost::asio::post(*network_.io, [this] { reboot(); });
-  };
-  responder_->set_hooks(std::move(hooks));
-  responder_->start();
-  if (network_.mdns) {
+  if (network_.espota) {
+    responder_ = std::make_unique<net::EspotaResponder>(*network_.io, *network_.clock, *network_.espota, ota_->updater());
+    net::EspotaHooks hooks = network_.hooks;
+    hooks.reboot = [this, observer = network_.hooks.reboot] {
+      if (observer) observer();
+      reboot_later();
+    };
+    responder_->set_hooks(std::move(hooks));
+    responder_->start();
+  }
+  if (network_.web) start_web();
+  if (network_.mdns && responder_) {
     net::MdnsAdvertiserConfig mdns = *network_.mdns;
     mdns.port = responder_->local_port();
-    mdns.auth = !network_.espota.password.empty() || !network_.espota.password_hash.empty();
+    mdns.auth = !network_.espota->password.empty() || !network_.espota->password_hash.empty();
     mdns_ = network_.mdns_hub ? std::make_unique<net::MdnsAdvertiser>(network_.mdns_hub, *network_.clock, mdns)
                               : std::make_unique<net::MdnsAdvertiser>(*network_.io, *network_.clock, mdns);
     mdns_->start();
@@ -76,6 +152,8 @@ void Device::start_services() {
 void Device::stop_services() {
   if (mdns_) mdns_->stop();  // the goodbye goes out before the reset
   mdns_.reset();
+  if (web_) web_->stop();
+  web_.reset();
   if (responder_) responder_->stop();
   responder_.reset();
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/boot/loader.h"
@@ -17,6 +18,7 @@
 #include "core/ota/ota.h"
 #include "net/clock.h"
 #include "net/espota_responder.h"
+#include "net/http_update_server.h"
 #include "net/mdns_hub.h"
 #include "net/mdns_service.h"
 
@@ -28,6 +30,17 @@ struct DeviceParts {
   const FlashLayout& layout;
   BootOptions boot;                                    // trial boots, the inflater for gzip images
   const crypto::SignatureVerifier* verifier = nullptr; // nullptr: unsigned images are accepted
+  uint32_t chip_id = 0;                                // ESP.getChipId(): the page and the pull client report it
+};
+
+// What runs after a boot, as `otakit device` prints it, the state file records it and the update
+// page and the pull client report it.
+struct RunningImage {
+  uint32_t size = 0;
+  std::string md5;
+  std::string sha256;
+  std::string version;  // from the OTAKit descriptor; empty when it has none
+  uint32_t security_version = 0;
 };
 
 // Where the device's protocol ports live. Without an io_context the device has no network; with
@@ -35,8 +48,12 @@ struct DeviceParts {
 struct NetworkAttachment {
   boost::asio::io_context* io = nullptr;
   net::Clock* clock = nullptr;         // the responder's timeouts and delays
-  net::EspotaResponderOptions espota;  // bind address (the device's own), port, password, log, random
+  // ArduinoOTA: bind address (the device's own), port, password, log, random; empty: not served.
+  std::optional<net::EspotaResponderOptions> espota = net::EspotaResponderOptions{};
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
+  // The browser upload page (ESP8266HTTPUpdateServer); its status comes from the device.
+  std::optional<net::HttpUpdateServerOptions> web;
+  net::HttpUpdateHooks web_hooks;  // observers; the device itself reboots after an upload
   // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
   std::optional<net::MdnsAdvertiserConfig> mdns;
   // The process's one mDNS socket for the interface, shared by every device on it (net/mdns_hub.h);
@@ -75,6 +92,10 @@ class Device {
   void on_boot(std::function<void(const BootReport&)> observer) { on_boot_ = std::move(observer); }
 
   const BootReport& last_boot() const { return last_boot_; }
+  // The image that runs since the last boot (its MD5 and version are read from flash at boot).
+  const RunningImage& running_image() const { return running_; }
+  // ESP.getFreeSketchSpace(): the largest firmware image an update may bring now.
+  uint32_t free_sketch_space() const;
   uint32_t boots() const { return boots_; }
   // Valid from the first boot() on; a new one after every boot, as after a reset.
   Ota& ota() { return *ota_; }
@@ -83,18 +104,24 @@ class Device {
   DeviceParts& parts() { return parts_; }
   net::EspotaResponder* espota() { return responder_.get(); }
   net::MdnsAdvertiser* mdns() { return mdns_.get(); }
+  net::HttpUpdateServer* web() { return web_.get(); }
 
  private:
   void start_services();
   void stop_services();
+  void start_web();
+  void reboot_later();
+  RunningImage read_running_image() const;
 
   DeviceParts parts_;
   NetworkAttachment network_;
   std::unique_ptr<Ota> ota_;
   std::unique_ptr<net::EspotaResponder> responder_;
+  std::unique_ptr<net::HttpUpdateServer> web_;
   std::unique_ptr<net::MdnsAdvertiser> mdns_;
   std::function<void(const BootReport&)> on_boot_;
   BootReport last_boot_;
+  RunningImage running_;
   uint32_t boots_ = 0;
   bool auto_confirm_ = true;
 };

@@ -39,6 +39,26 @@ net::EspotaHooks sketch_callbacks(const net::Logger& console) {
   return hooks;
 }
 
+// The same lines for the upload page's hooks ("web: ..."); its total is an upper bound, so the
+// progress lines are in bytes only.
+net::HttpUpdateHooks web_callbacks(const net::Logger& console) {
+  auto next_report = std::make_shared<uint32_t>(0);
+  net::HttpUpdateHooks hooks;
+  hooks.on_start = [next_report, console](UpdateCommand command) {
+    *next_report = 256 * 1024;
+    console.info("web: start ({})", command == UpdateCommand::filesystem ? "filesystem" : "firmware");
+  };
+  hooks.on_progress = [next_report, console](uint32_t done, uint32_t) {
+    if (done < *next_report) return;
+    *next_report += 256 * 1024;
+    console.info("web: {} bytes received", done);
+  };
+  hooks.on_end = [console] { console.info("web: end, image staged"); };
+  hooks.on_error = [console](const std::string& message) { console.info("web: error: {}", message); };
+  hooks.reboot = [console] { console.info("rebooting"); };
+  return hooks;
+}
+
 std::string mdns_interface(const NetworkServicesConfig& ota) {
   return ota.mdns_interface_address.empty() ? ota.bind_address : ota.mdns_interface_address;
 }
@@ -46,16 +66,32 @@ std::string mdns_interface(const NetworkServicesConfig& ota) {
 NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_context& io, net::Clock& clock,
                               uint32_t chip_id) {
   NetworkAttachment network;
-  if (!config.ota || config.once) return network;
-  const NetworkServicesConfig& ota = *config.ota;
+  if (!config.services || config.once) return network;
+  const NetworkServicesConfig& ota = *config.services;
   network.io = &io;
   network.clock = &clock;
-  network.espota.log = config.log;
-  network.espota.bind_address = ota.bind_address;
-  network.espota.port = ota.port;
-  network.espota.password = ota.password;
-  network.espota.password_hash = ota.password_hash;
+  network.espota.reset();
+  if (ota.port != 0) {
+    net::EspotaResponderOptions espota;
+    espota.log = config.log;
+    espota.bind_address = ota.bind_address;
+    espota.port = ota.port;
+    espota.password = ota.password;
+    espota.password_hash = ota.password_hash;
+    network.espota = espota;
+  }
   network.hooks = sketch_callbacks(config.console);
+  if (ota.http_port != 0) {
+    net::HttpUpdateServerOptions web;
+    web.log = config.log;
+    web.bind_address = ota.bind_address;
+    web.port = ota.http_port;
+    web.path = ota.http_path;
+    web.user = ota.http_user;
+    web.password = ota.http_password;
+    network.web = web;
+    network.web_hooks = web_callbacks(config.console);
+  }
   if (ota.mdns) {
     net::MdnsAdvertiserConfig mdns;
     mdns.interface_address = mdns_interface(ota);
@@ -85,12 +121,18 @@ void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const Boot
                            "--flash path to start from a factory image");
   Device& d = device.device();
   if (net::EspotaResponder* espota = d.espota()) {
-    const NetworkServicesConfig& ota = *config.ota;
+    const NetworkServicesConfig& ota = *config.services;
     config.console.info("ota: espota responder on {}:{}{}", ota.bind_address, espota->local_port(),
                         ota.password.empty() && ota.password_hash.empty() ? "" : " (password required)");
   }
+  if (net::HttpUpdateServer* web = d.web()) {
+    const NetworkServicesConfig& ota = *config.services;
+    config.console.info("web: update page at http://{}:{}{}{}", ota.bind_address, web->local_port(), ota.http_path,
+                        ota.http_user.empty() || ota.http_password.empty() ? "" : " (Basic auth)");
+  }
   if (net::MdnsAdvertiser* mdns = d.mdns())
-    config.console.info("mdns: advertising {}._arduino._tcp.local on {}", mdns->hostname(), mdns_interface(*config.ota));
+    config.console.info("mdns: advertising {}._arduino._tcp.local on {}", mdns->hostname(),
+                        mdns_interface(*config.services));
 }
 
 }  // namespace

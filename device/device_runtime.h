@@ -14,7 +14,11 @@ namespace otakit::device {
 // The device's network services: espota on bind_address:port, and mDNS when asked.
 struct NetworkServicesConfig {
   std::string bind_address = "127.0.0.1";
-  uint16_t port = 8266;
+  uint16_t port = 0;          // espota's UDP port; 0: no espota
+  uint16_t http_port = 0;     // the browser upload page's TCP port; 0: no page
+  std::string http_path = "/update";
+  std::string http_user;      // Basic auth when both are set
+  std::string http_password;
   std::string password;       // plain text; hashed with MD5 as ArduinoOTA does
   std::string password_hash;  // or the MD5 hex of the password
   std::string hostname;       // default esp8266-<chip id>
@@ -25,7 +29,7 @@ struct NetworkServicesConfig {
 
 struct RuntimeConfig {
   DeviceConfig device;
-  std::optional<NetworkServicesConfig> ota;  // no OTA service when empty
+  std::optional<NetworkServicesConfig> services;  // no network when empty
   bool once = false;                    // boot, report, exit
   bool confirm = true;                  // the application confirms a trial image once it runs
   bool json = false;

@@ -28,15 +28,15 @@ LoopbackFleet::LoopbackFleet(boost::asio::io_context& io, net::Clock& clock, con
     NetworkAttachment net;
     net.io = &io;
     net.clock = &clock;
-    net.espota.bind_address = member->address;
-    net.espota.linger_ms = 200;  // loopback uploaders close at once
-    net.espota.log = net::Logger(log, identity_of(member->address));
+    net.espota->bind_address = member->address;
+    net.espota->linger_ms = 200;  // loopback uploaders close at once
+    net.espota->log = net::Logger(log, identity_of(member->address));
     if (advertise) {
       if (!mdns_hub) mdns_hub = net::MdnsHub::open(io, "127.0.0.1", net::Logger(log, "fleet-mdns"));
       net::MdnsAdvertiserConfig mdns;
       mdns.interface_address = member->address;
       mdns.hostname = hostname_of(member->address);
-      mdns.log = net.espota.log;
+      mdns.log = net.espota->log;
       net.mdns = mdns;
       net.mdns_hub = mdns_hub;
     }

@@ -6,20 +6,11 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "core/crypto/digest.h"
-#include "core/image/app_descriptor.h"
-#include "core/util/hex.h"
 #include "device/device_errors.h"
 #include "files/file_io.h"
 
 namespace otakit::device {
 namespace {
-
-std::string hex(const uint8_t* data, size_t n) {
-  std::string out(2 * n, '\0');
-  to_hex(data, n, out.data());
-  return out;
-}
 
 // The flash file is the device's input: anything that keeps it from being used (not a file, no
 // access, a size that does not fit the layout) is reported with what to do about it.
@@ -93,32 +84,9 @@ VirtualDevice::VirtualDevice(const DeviceConfig& config, NetworkAttachment netwo
   BootOptions options;
   options.max_trial_boots = config.max_trial_boots;
   options.inflater = &inflater_;
-  device_ = std::make_unique<Device>(DeviceParts{flash_, rtc_, layout_, options, verifier_.get()}, std::move(network));
+  device_ = std::make_unique<Device>(DeviceParts{flash_, rtc_, layout_, options, verifier_.get(), chip_id_},
+                                     std::move(network));
   device_->set_auto_confirm(false);  // `otakit device` confirms unless --no-confirm; tools never do
-}
-
-RunningImage VirtualDevice::running_image() {
-  RunningImage out;
-  const BootState& s = device_->ota().state();
-  if (!s.has_active) return out;
-  out.size = s.active.size;
-  out.sha256 = hex(s.active.sha256, 32);
-  out.security_version = s.active.security_version;
-  crypto::Md5 md5;
-  std::vector<uint8_t> head(std::min<uint32_t>(out.size, kAppDescriptorOffset + kAppDescriptorSize));
-  std::vector<uint8_t> chunk(kSectorSize);
-  for (uint32_t at = 0; at < out.size; at += kSectorSize) {
-    uint32_t n = std::min<uint32_t>(kSectorSize, out.size - at);
-    flash_read_bytes(flash_, at, chunk.data(), n);
-    md5.update(chunk.data(), n);
-    if (at < head.size()) std::copy_n(chunk.begin(), std::min<size_t>(n, head.size() - at), head.begin() + at);
-  }
-  char md5_text[crypto::kMd5HexSize];
-  md5.finish_hex(md5_text);
-  out.md5 = md5_text;
-  AppDescriptor descriptor;
-  if (find_app_descriptor(head.data(), uint32_t(head.size()), &descriptor)) out.version = descriptor.version;
-  return out;
 }
 
 }  // namespace otakit::device

@@ -31,15 +31,6 @@ struct DeviceConfig {
   std::function<std::vector<uint8_t>(uint32_t chip_id)> factory_image;
 };
 
-// What runs after a boot, as `otakit device` prints it and the state file records it.
-struct RunningImage {
-  uint32_t size = 0;
-  std::string md5;
-  std::string sha256;
-  std::string version;  // from the OTAKit descriptor; empty when the image has none
-  uint32_t security_version = 0;
-};
-
 class VirtualDevice {
  public:
   // Opens (or creates, with a factory image) the flash file; with a network attachment the device
@@ -49,7 +40,7 @@ class VirtualDevice {
 
   // The device over the files: boot(), reboot(), power_cycle(), on_boot(), its services.
   Device& device() { return *device_; }
-  RunningImage running_image();
+  const RunningImage& running_image() const { return device_->running_image(); }
 
   const FlashLayout& layout() const { return layout_; }
   const DeviceFiles& files() const { return files_; }

@@ -11,4 +11,5 @@ target_sources(otakit_net PRIVATE
   espota_responder.cpp
   espota_upload_attempt.cpp
   espota_uploader.cpp
+  http_update_server.cpp
 )
