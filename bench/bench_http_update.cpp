@@ -1,0 +1,255 @@
+// bench_http_update: the browser-upload path with a 1 MB image on loopback. An in-process device
+// (device::Device on 4 MiB of RAM flash, the real Updater) serves its upload page; curl -F and
+// `otakit upload --url` post the image to it, and in the same run curl posts the same form to a
+// plain sink in this process that only writes the body to a file: the unavoidable work. Also the
+// device side's peak heap during one upload (every allocation of this process is counted while
+// the transfer runs: the driver's, the device's) and the fixed buffers of the codec.
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/webupdate/web_update_server.h"
+#include "device/device.h"
+#include "host/image_builder.h"
+#include "net/log_sinks.h"
+#include "platform/posix/emulated_flash.h"
+
+extern char** environ;
+
+// ---- heap accounting: the bytes in use and their peak since the last reset ----
+
+namespace {
+std::atomic<int64_t> g_in_use{0};
+std::atomic<int64_t> g_peak{0};
+
+void* counted_alloc(size_t n) {
+  void* p = std::malloc(n + 16);
+  if (p == nullptr) throw std::bad_alloc();
+  *static_cast<size_t*>(p) = n;
+  int64_t now = g_in_use += int64_t(n);
+  int64_t peak = g_peak.load();
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+  }
+  return static_cast<char*>(p) + 16;
+}
+
+void counted_free(void* p) {
+  if (p == nullptr) return;
+  char* block = static_cast<char*>(p) - 16;
+  g_in_use -= int64_t(*reinterpret_cast<size_t*>(block));
+  std::free(block);
+}
+}  // namespace
+
+void* operator new(size_t n) { return counted_alloc(n); }
+void* operator new[](size_t n) { return counted_alloc(n); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, size_t) noexcept { counted_free(p); }
+
+namespace {
+
+using namespace otakit;
+using SteadyTime = std::chrono::steady_clock;
+// As close to 1 MiB as a device takes: a swap moves at most 254 sectors (core/boot/sector_table.h).
+constexpr uint32_t kImageSize = 1000000;
+constexpr int kRounds = 5;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Runs a program to completion with its output in `log`; returns its wall time in ms.
+double run_timed(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  const auto start = SteadyTime::now();
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot run " + args[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double ms = std::chrono::duration<double, std::milli>(SteadyTime::now() - start).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    throw std::runtime_error(args[0] + " failed: " + text);
+  }
+  return ms;
+}
+
+// The device: RAM flash under device::Device, its upload page on 127.0.0.1, never rebooting (the
+// next round replaces the staged image).
+class MemoryDevice {
+ public:
+  MemoryDevice(boost::asio::io_context& io, net::Clock& clock, const host::Bytes& running)
+      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size), device_({flash_, rtc_, layout_, {}, nullptr}, network(io, clock)) {
+    if (!device_.provision(running)) throw std::runtime_error("provision failed");
+    device_.boot();
+  }
+  uint16_t port() { return device_.web()->local_port(); }
+
+ private:
+  static device::NetworkAttachment network(boost::asio::io_context& io, net::Clock& clock) {
+    device::NetworkAttachment net;
+    net.io = &io;
+    net.clock = &clock;
+    net.espota.reset();
+    net::HttpUpdateServerOptions web;
+    web.bind_address = "127.0.0.1";
+    web.port = 0;
+    web.reboot_on_success = false;
+    net.web = web;
+    return net;
+  }
+
+  const FlashLayout& layout_;
+  posix::MemoryFlash flash_;
+  VolatileRtcMemory rtc_;
+  device::Device device_;
+};
+
+// The baseline: reads a request's head and Content-Length body and writes the body to a file.
+class FileSink {
+ public:
+  FileSink(boost::asio::io_context& io, std::string path)
+      : acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}), path_(std::move(path)) {
+    accept();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& error, boost::asio::ip::tcp::socket socket) {
+      if (error) return;
+      serve(std::move(socket));
+      accept();
+    });
+  }
+  // Blocking on the io thread is fine: one client at a time, and nothing else runs meanwhile.
+  void serve(boost::asio::ip::tcp::socket socket) {
+    std::string data;
+    std::vector<char> buffer(65536);
+    boost::system::error_code ec;
+    size_t head_end = std::string::npos;
+    while (head_end == std::string::npos) {
+      size_t n = socket.read_some(boost::asio::buffer(buffer), ec);
+      if (ec) return;
+      data.append(buffer.data(), n);
+      head_end = data.find("\r\n\r\n");
+    }
+    const size_t at = data.find("Content-Length: ");
+    const size_t length = std::stoul(data.substr(at + 16));
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    size_t body = data.size() - head_end - 4;
+    out.write(data.data() + head_end + 4, std::streamsize(body));
+    while (body < length) {
+      size_t n = socket.read_some(boost::asio::buffer(buffer), ec);
+      if (ec) return;
+      out.write(buffer.data(), std::streamsize(n));
+      body += n;
+    }
+    out.close();
+    const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    boost::asio::write(socket, boost::asio::buffer(reply), ec);
+  }
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::string path_;
+};
+
+}  // namespace
+
+int main() {
+  const std::string otakit = OTAKIT_BINARY_PATH;
+  const auto dir = std::filesystem::temp_directory_path() / ("otakit-bench-http-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  host::ImageSpec running_spec;
+  running_spec.total_size = 262144;
+  running_spec.version = "1.0.0";
+  host::ImageSpec new_spec;
+  new_spec.total_size = kImageSize;
+  new_spec.version = "2.0.0";
+  new_spec.seed = 7;
+  const host::Bytes image = host::build_esp_image(new_spec);
+  const std::string image_path = (dir / "fw.bin").string();
+  std::ofstream(image_path, std::ios::binary).write(reinterpret_cast<const char*>(image.data()), std::streamsize(image.size()));
+
+  boost::asio::io_context io;
+  net::SteadyClock clock;
+  MemoryDevice device(io, clock, host::build_esp_image(running_spec));
+  FileSink sink(io, (dir / "sink.bin").string());
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread loop([&io] { io.run(); });
+
+  const std::string device_url = fmt::format("http://127.0.0.1:{}/update", device.port());
+  const std::string sink_url = fmt::format("http://127.0.0.1:{}/upload", sink.port());
+  const std::string log = (dir / "client.log").string();
+  const std::string form = "firmware=@" + image_path + ";type=application/octet-stream";
+  // curl waits 1 s for a 100 Continue on bodies over 1 MiB unless told not to: neither server is
+  // measured on that wait.
+  const std::vector<std::string> curl = {"curl", "-sS", "-f", "-o", "/dev/null", "-H", "Expect:", "-F", form};
+
+  std::vector<double> to_sink, curl_device, otakit_device;
+  int64_t peak_heap = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    auto with = [](std::vector<std::string> args, const std::string& url) {
+      args.push_back(url);
+      return args;
+    };
+    to_sink.push_back(run_timed(with(curl, sink_url), log));
+    const int64_t before = g_in_use.load();
+    g_peak = before;
+    curl_device.push_back(run_timed(with(curl, device_url), log));
+    peak_heap = std::max(peak_heap, g_peak.load() - before);
+    otakit_device.push_back(
+        run_timed({otakit, "upload", "--url", device_url, "-f", image_path, "--retries", "0"}, log));
+  }
+  guard.reset();
+  io.stop();
+  loop.join();
+
+  const double mib = double(kImageSize) / (1 << 20);
+  const double base = median(to_sink);
+  fmt::print("browser upload of a {}-byte image on loopback, median of {} rounds\n", kImageSize, kRounds);
+  fmt::print("{:<46} {:>9} {:>9} {:>8}\n", "transfer", "ms", "MiB/s", "vs sink");
+  auto row = [&](const char* what, double ms) {
+    fmt::print("{:<46} {:>9.1f} {:>9.1f} {:>7.2f}x\n", what, ms, mib / (ms / 1000), ms / base);
+  };
+  row("curl -F -> plain file sink (baseline)", base);
+  row("curl -F -> device page (Updater, RAM flash)", median(curl_device));
+  row("otakit upload --url -> device page", median(otakit_device));
+  fmt::print("\ndevice side memory for one upload\n");
+  fmt::print("  peak heap during the transfer (driver + device): {} bytes\n", peak_heap);
+  fmt::print("  webupdate::WebUpdateServer (codec, {} connection slots): {} bytes\n",
+             unsigned(webupdate::WebUpdateServer::kConnections), sizeof(webupdate::WebUpdateServer));
+  fmt::print("  Updater write buffer: {} bytes; upload page: {} bytes\n", Updater::kBufferSize,
+             webupdate::kUpdatePageSize);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
