@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "net/espota_uploader.h"
 #include "net/log_sinks.h"
 #include "net/mdns_discovery.h"
+#include "net/web_uploader.h"
 
 namespace otakit::cli {
 namespace {
@@ -43,6 +45,9 @@ struct UploadFlags {
   unsigned retries = 1;
   unsigned retry_delay_ms = 1000;
   bool stop_and_wait = false;
+  std::vector<std::string> urls;  // web updaters (the browser upload page)
+  std::string user;
+  std::string password;
 };
 
 net::EspotaTarget parse_target(const std::string& text, uint16_t default_port, const std::string& where) {
@@ -112,13 +117,64 @@ net::EspotaImage load_image(const std::string& path) {
   return net::EspotaImage::from(std::move(bytes));
 }
 
-void report_failures(const std::vector<net::EspotaUploadResult>& results) {
+void report_failures(const std::vector<net::EspotaUploadResult>& results, bool web) {
   for (const auto& r : results) {
     if (r.outcome == espota::UploadOutcome::ok) continue;
     std::string prefix = results.size() > 1 ? device_label(r.target) + ": " : std::string();
     fmt::print(stderr, "Error: {}{}\n", prefix, r.message);
-    if (const char* hint = hint_for(r.outcome)) fmt::print(stderr, "  ({})\n", hint);
+    if (const char* hint = hint_for(r.outcome, web)) fmt::print(stderr, "  ({})\n", hint);
   }
+}
+
+std::vector<net::WebTarget> web_targets(const UploadFlags& f) {
+  std::vector<net::WebTarget> targets;
+  for (const auto& url : f.urls) {
+    auto target = net::parse_web_target(url);
+    if (!target) throw CommandFailure(kExitUsage, "--url: '" + url + "' is not http://HOST[:PORT][/PATH]");
+    targets.push_back(*target);
+  }
+  return targets;
+}
+
+// The results, the table or JSON and the exit code: the same for both paths.
+int report(const UploadFlags& f, const std::vector<net::EspotaUploadResult>& results, const std::string& file,
+           const std::string& md5) {
+  if (f.json) {
+    fmt::print("{}\n", results_json(results, file, md5).dump(2));
+  } else {
+    report_failures(results, !f.urls.empty());
+    if (results.size() > 1) print_table(results);
+  }
+  for (const auto& r : results)
+    if (r.outcome == espota::UploadOutcome::ok) spdlog::info("{}: Result: OK", device_label(r.target));
+  return combined_exit_code(results);
+}
+
+// --url: POST to web updaters, as curl -F firmware=@FILE does.
+int run_web_upload(const UploadFlags& f, const net::Logger& log) {
+  if (!f.ips.empty() || !f.hosts_file.empty() || f.all_discovered)
+    throw CommandFailure(kExitUsage, "--url uploads to web updaters; give espota devices (-i, --hosts-file, "
+                                     "--all-discovered) in a separate run");
+  std::vector<net::WebTarget> targets = web_targets(f);
+  std::string file = choose_file(f.file);
+  net::EspotaImage image = load_image(file);
+  net::WebUploadOptions options;
+  options.user = f.user;
+  options.password = f.password;
+  options.filesystem = f.spiffs;
+  options.filename = std::filesystem::path(file).filename().string();
+  options.timeout_ms = static_cast<uint32_t>(f.timeout_s * 1000);
+  options.result_timeout_ms = std::max<uint32_t>(60000, options.timeout_ms);
+  options.parallel = f.parallel;
+  options.retries = f.retries;
+  options.retry_delay_ms = f.retry_delay_ms;
+  options.log = log;
+  std::vector<net::EspotaTarget> labels;
+  for (const auto& t : targets) labels.push_back(net::display_target(t));
+  UploadDisplay display(labels, f.progress, f.json && targets.size() == 1);
+  auto results = net::web_upload_all(image, targets, options, [&](const net::EspotaProgress& p) { display.update(p); });
+  display.finish();
+  return report(f, results, file, image.md5);
 }
 
 int run_upload(const UploadFlags& f) {
@@ -126,6 +182,7 @@ int run_upload(const UploadFlags& f) {
   net::SpdlogSink sink;
   net::Logger log(&sink, "");
   if (f.file.empty()) throw CommandFailure(kExitUsage, "Not enough arguments: give the image with -f/--file");
+  if (!f.urls.empty()) return run_web_upload(f, log);
   std::vector<net::EspotaTarget> targets = collect_targets(f, log);
   if (f.host_port != 0 && f.host_port + targets.size() - 1 > 65535)
     throw CommandFailure(kExitUsage, "-P/--host_port " + std::to_string(f.host_port) + " leaves no port for target " +
@@ -150,16 +207,7 @@ int run_upload(const UploadFlags& f) {
   UploadDisplay display(targets, f.progress, f.json && targets.size() == 1);
   auto results = net::upload_all(image, targets, options, [&](const net::EspotaProgress& p) { display.update(p); });
   display.finish();
-
-  if (f.json) {
-    fmt::print("{}\n", results_json(results, file, image.md5).dump(2));
-  } else {
-    report_failures(results);
-    if (targets.size() > 1) print_table(results);
-  }
-  for (const auto& r : results)
-    if (r.outcome == espota::UploadOutcome::ok) spdlog::info("{}: Result: OK", device_label(r.target));
-  return combined_exit_code(results);
+  return report(f, results, file, image.md5);
 }
 
 }  // namespace
@@ -169,6 +217,8 @@ void add_upload_command(CLI::App& app, RunState& state) {
       "upload",
       "Push a firmware (or, with -s, a filesystem) image to ArduinoOTA devices. Takes espota.py's flags, so\n"
       "IDEs can call it instead: otakit upload -i 192.168.1.20 -p 8266 --auth=secret -f sketch.bin\n"
+      "Or to web updaters (ESP8266HTTPUpdateServer, otakit device --http-port), as curl -F firmware=@FILE:\n"
+      "  otakit upload --url http://192.168.1.20/update -f sketch.bin [--user admin --password secret]\n"
       "Exit codes: 0 ok, 2 usage, 3 unreadable image, 4 no answer, 5 wrong password, 6 transfer failed,\n"
       "7 device rejected the image (ERROR[n]) or is busy, 8 not an espota answer, 1 anything else.");
   auto f = std::make_shared<UploadFlags>();
@@ -195,6 +245,13 @@ void add_upload_command(CLI::App& app, RunState& state) {
   cmd->add_option("--retry-delay", f->retry_delay_ms, "Milliseconds before the first retry, doubling; default 1000");
   cmd->add_flag("--stop-and-wait", f->stop_and_wait, "Pace like espota.py: one 1460-byte chunk per device ack");
   cmd->add_flag("--json", f->json, "Print the results as JSON on stdout");
+  cmd->add_option("--url", f->urls,
+                  "Web updater to POST the image to, http://HOST[:PORT][/PATH] (path default /update; repeat for "
+                  "several)");
+  auto* user = cmd->add_option("--user", f->user, "User name for the web updater (Basic auth)");
+  auto* password = cmd->add_option("--password", f->password, "Password for the web updater");
+  user->needs(password);
+  password->needs(user);
   cmd->callback([f, &state] { state.exit_code = run_reporting("upload", [&] { return run_upload(*f); }); });
 }
 

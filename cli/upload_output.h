@@ -47,9 +47,17 @@ inline int combined_exit_code(const std::vector<net::EspotaUploadResult>& result
 
 inline std::string device_label(const net::EspotaTarget& t) { return t.host + ":" + std::to_string(t.port); }
 
-// What to try next, per failure class (the message itself says what happened).
-inline const char* hint_for(espota::UploadOutcome outcome) {
+// What to try next, per failure class (the message itself says what happened); `web` for --url.
+inline const char* hint_for(espota::UploadOutcome outcome, bool web) {
   using espota::UploadOutcome;
+  if (web) {
+    switch (outcome) {
+      case UploadOutcome::no_answer: return "check the URL's host and port, and that the device serves its update page";
+      case UploadOutcome::auth_failed: return "pass the update page's user and password with --user and --password";
+      case UploadOutcome::device_busy: return "another upload is running on the device; try again when it ends";
+      default: return nullptr;
+    }
+  }
   switch (outcome) {
     case UploadOutcome::no_answer:
       return "check the IP and -p port, that the sketch calls ArduinoOTA.handle(), and that UDP reaches the device";

@@ -5,6 +5,7 @@
 
 #include "core/crypto/digest.h"
 #include "net/espota_upload_attempt.h"
+#include "net/upload_run.h"
 
 namespace otakit::net {
 
@@ -32,101 +33,25 @@ EspotaImage EspotaImage::from(std::vector<uint8_t> bytes) {
   return image;
 }
 
-namespace {
-
-// Runs the targets through at most `parallel` attempts at a time and collects the results.
-class UploadRun : public std::enable_shared_from_this<UploadRun> {
- public:
-  UploadRun(asio::io_context& io, Clock& clock, EspotaImage image, std::vector<EspotaTarget> targets,
-            EspotaUploadOptions options, EspotaProgressFn progress, EspotaDoneFn done)
-      : io_(io),
-        clock_(clock),
-        image_(std::move(image)),
-        targets_(std::move(targets)),
-        options_(std::move(options)),
-        progress_(std::move(progress)),
-        done_(std::move(done)),
-        results_(targets_.size()),
-        started_ms_(targets_.size()) {}
-
-  void start() {
-    if (targets_.empty()) {
-      asio::post(io_, [self = shared_from_this()] { self->done_({}); });
-      return;
-    }
-    launch_more();
-  }
-
- private:
-  void launch_more() {
-    unsigned bound = options_.parallel == 0 ? 1 : options_.parallel;
-    while (active_ < bound && next_ < targets_.size()) {
-      size_t index = next_++;
-      ++active_;
-      started_ms_[index] = clock_.now_ms();
-      attempt(index, 1);
-    }
-  }
-
-  void attempt(size_t index, unsigned number) {
-    std::optional<uint16_t> port;
-    if (options_.host_port) port = static_cast<uint16_t>(*options_.host_port + index);
-    EspotaProgress progress;
-    progress.index = index;
-    progress.attempt = number;
-    auto self = shared_from_this();
-    auto attempt = std::make_shared<EspotaUploadAttempt>(
-        io_, clock_, image_, targets_[index], options_, port, progress, progress_,
-        [self, index, number](EspotaUploadResult result) { self->attempt_done(index, number, std::move(result)); });
-    attempt->start();
-  }
-
-  void attempt_done(size_t index, unsigned number, EspotaUploadResult result) {
-    if (espota::safe_to_retry(result.outcome) && number <= options_.retries) {
-      // Nothing reached the device's flash: try again after 1x, 2x, 4x... the delay.
-      std::shared_ptr<Timer> timer = clock_.make_timer(io_);
-      timer->start_after(retry_delay_ms(number), [self = shared_from_this(), timer, index, number] {
-        self->attempt(index, number + 1);
-      });
-      return;
-    }
-    result.attempts = number;
-    result.seconds = (clock_.now_ms() - started_ms_[index]) / 1000.0;
-    results_[index] = std::move(result);
-    --active_;
-    ++finished_;
-    if (finished_ == targets_.size()) return done_(std::move(results_));
-    launch_more();
-  }
-
-  // Capped below 2^31 ms, the furthest ahead a 32-bit clock time can be.
-  uint32_t retry_delay_ms(unsigned number) const {
-    constexpr uint64_t kLongest = INT32_MAX;
-    uint64_t delay = options_.retry_delay_ms;
-    for (unsigned i = 1; i < number && delay < kLongest; ++i) delay *= 2;
-    return static_cast<uint32_t>(delay < kLongest ? delay : kLongest);
-  }
-
-  asio::io_context& io_;
-  Clock& clock_;
-  EspotaImage image_;
-  std::vector<EspotaTarget> targets_;
-  EspotaUploadOptions options_;
-  EspotaProgressFn progress_;
-  EspotaDoneFn done_;
-  std::vector<EspotaUploadResult> results_;
-  std::vector<uint32_t> started_ms_;
-  size_t next_ = 0;
-  size_t finished_ = 0;
-  unsigned active_ = 0;
-};
-
-}  // namespace
-
 void async_upload_all(asio::io_context& io, Clock& clock, const EspotaImage& image, std::vector<EspotaTarget> targets,
                       const EspotaUploadOptions& options, EspotaProgressFn progress, EspotaDoneFn done) {
-  std::make_shared<UploadRun>(io, clock, image, std::move(targets), options, std::move(progress), std::move(done))
-      ->start();
+  UploadRunOptions run;
+  run.targets = targets.size();
+  run.parallel = options.parallel;
+  run.retries = options.retries;
+  run.retry_delay_ms = options.retry_delay_ms;
+  auto start = [&io, &clock, image, targets = std::move(targets), options, progress = std::move(progress)](
+                   size_t index, unsigned number, std::function<void(EspotaUploadResult)> attempt_done) {
+    std::optional<uint16_t> port;
+    if (options.host_port) port = static_cast<uint16_t>(*options.host_port + index);
+    EspotaProgress initial;
+    initial.index = index;
+    initial.attempt = number;
+    auto attempt = std::make_shared<EspotaUploadAttempt>(io, clock, image, targets[index], options, port, initial,
+                                                         progress, std::move(attempt_done));
+    attempt->start();
+  };
+  run_uploads(io, clock, run, std::move(start), std::move(done));
 }
 
 std::vector<EspotaUploadResult> upload_all(const EspotaImage& image, std::vector<EspotaTarget> targets,

@@ -12,4 +12,6 @@ target_sources(otakit_net PRIVATE
   espota_upload_attempt.cpp
   espota_uploader.cpp
   http_update_server.cpp
+  upload_run.cpp
+  web_uploader.cpp
 )

@@ -13,3 +13,4 @@ otakit_add_test(test_host_mdns SOURCES mdns_net_test.cpp mdns_hub_test.cpp LIBS 
 otakit_add_test(test_host_signed_update SOURCES signed_update_test.cpp LIBS otakit_host otakit_device)
 otakit_add_test(test_host_many_devices SOURCES many_devices_test.cpp LIBS otakit_device otakit_host)
 add_dependencies(test_host_many_devices otakit)
+otakit_add_test(test_host_web_uploader SOURCES web_uploader_test.cpp LIBS otakit_net)
