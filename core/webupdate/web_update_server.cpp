@@ -263,6 +263,7 @@ void WebUpdateServer::start_upload(uint8_t id, uint32_t now) {
 size_t WebUpdateServer::take_body(uint8_t id, const uint8_t* data, size_t len, uint32_t now) {
   Connection& c = connections_[id];
   c.deadline = now + config_.receive_timeout_ms;
+  const uint32_t written_before = written_;
   size_t used = 0;
   while (used < len && !c.body.done() && !c.body.failed() && !c.answered) {
     http::Slice piece;
@@ -273,6 +274,16 @@ size_t WebUpdateServer::take_body(uint8_t id, const uint8_t* data, size_t len, u
       fed += c.multipart.feed(piece.data + fed, piece.size - fed, &event);
       on_multipart(id, event, now);
     }
+  }
+  // One progress event per read, not per slice: a CR in the image splits the multipart data, and
+  // an image full of them would overflow the event queue (losing the answer and the reboot).
+  if (uploader_ == id && written_ != written_before) {
+    ServerEvent event;
+    event.action = ServerAction::progress;
+    event.connection = id;
+    event.done = written_;
+    event.total = c.body_length;
+    emit(event);
   }
   if (c.answered) return used;
   if (c.body.failed()) {
@@ -356,7 +367,6 @@ void WebUpdateServer::begin_file(uint8_t id, uint32_t now) {
 }
 
 void WebUpdateServer::write_file(uint8_t id, http::Slice data, uint32_t now) {
-  Connection& c = connections_[id];
   if (data.size == 0) return;
   const uint32_t taken = sink_.write(data.data, uint32_t(data.size));
   if (taken != data.size) {
@@ -365,12 +375,6 @@ void WebUpdateServer::write_file(uint8_t id, http::Slice data, uint32_t now) {
     return fail_upload(id, status_for_update_error(update_error_number(sink_.error_message())), message_, now);
   }
   written_ += taken;
-  ServerEvent event;
-  event.action = ServerAction::progress;
-  event.connection = id;
-  event.done = written_;
-  event.total = c.body_length;
-  emit(event);
 }
 
 void WebUpdateServer::end_file(uint8_t id, uint32_t now) {

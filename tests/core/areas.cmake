@@ -21,3 +21,4 @@ otakit_add_test(test_core_http
   SOURCES http_request_head_test.cpp http_response_test.cpp http_multipart_test.cpp http_basic_auth_test.cpp
           http_builder_test.cpp
   LIBS otakit_core)
+otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload_slices_test.cpp LIBS otakit_core)

@@ -17,3 +17,6 @@ set_tests_properties(e2e_espota_py PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
 # The browser upload page: curl as scripts for ESP8266HTTPUpdateServer use it, and `otakit upload --url`.
 add_test(NAME e2e_web_upload_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_upload_cli.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_web_upload_cli PROPERTIES TIMEOUT 180)
+# The browser upload page in headless Chromium through Selenium (scripts/install-deps.sh installs both).
+add_test(NAME e2e_web_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_browser.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_web_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
