@@ -1,4 +1,4 @@
-// The one way a protocol feeds an image into the Updater (espota now, HTTP upload and pull later):
+// The one way a protocol feeds an image into the Updater (espota and the HTTP pull client now, HTTP upload later):
 // the UpdateSink its session calls, and UpdaterSink, which forwards to otakit::Updater.
 #pragma once
 #include <stdint.h>
@@ -16,6 +16,9 @@ class UpdateSink {
   virtual uint32_t write(const uint8_t* data, uint32_t len) = 0;
   // Verifies and stages what was written; on failure nothing is staged.
   virtual bool end() = 0;
+  // As end(), but the bytes written so far are the whole image: for a body of unannounced length
+  // (chunked HTTP), whose update was begun with the most that fits.
+  virtual bool end_at_received() = 0;
   // Drops the update in progress, if any: the running image stays.
   virtual void abort() = 0;
   // "ERROR[n]: text" after a failed call; valid until the next call.
@@ -31,6 +34,7 @@ class UpdaterSink final : public UpdateSink {
   bool begin(uint32_t size, UpdateCommand command, const char* md5_hex) override;
   uint32_t write(const uint8_t* data, uint32_t len) override { return updater_.write(data, len); }
   bool end() override { return updater_.end(); }
+  bool end_at_received() override { return updater_.end(true); }
   void abort() override { updater_.abort(); }
   const char* error_message() const override {
     return begin_error_[0] != '\0' ? begin_error_ : updater_.error_message();

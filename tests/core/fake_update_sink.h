@@ -1,4 +1,4 @@
-// An UpdateSink standing in for the Updater in the espota session tests: it takes bytes up to a
+// An UpdateSink standing in for the Updater in the espota and pull session tests: it takes bytes up to a
 // limit, fails begin or end on request, and counts every call the session makes.
 #pragma once
 #include <cstdint>
@@ -19,6 +19,7 @@ class FakeUpdateSink final : public UpdateSink {
   int begins = 0;
   int writes = 0;
   int ends = 0;
+  int ends_at_received = 0;
   int aborts = 0;
   uint32_t begun_size = 0;
   UpdateCommand begun_command = UpdateCommand::flash;
@@ -45,6 +46,10 @@ class FakeUpdateSink final : public UpdateSink {
     ++ends;
     error_ = end_error;
     return end_error.empty();
+  }
+  bool end_at_received() override {
+    ++ends_at_received;
+    return end();
   }
   void abort() override { ++aborts; }
   const char* error_message() const override { return error_.c_str(); }
