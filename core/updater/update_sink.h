@@ -1,4 +1,4 @@
-// The one way a protocol feeds an image into the Updater (espota now, HTTP upload and pull later):
+// The one way a protocol feeds an image into the Updater (espota and the HTTP pull client now, HTTP upload later):
 // the UpdateSink its session calls, and UpdaterSink, which forwards to otakit::Updater.
 #pragma once
 #include <stdint.h>

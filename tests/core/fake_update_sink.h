@@ -1,4 +1,4 @@
-// An UpdateSink standing in for the Updater in the espota session tests: it takes bytes up to a
+// An UpdateSink standing in for the Updater in the espota and pull session tests: it takes bytes up to a
 // limit, fails begin or end on request, and counts every call the session makes.
 #pragma once
 #include <cstdint>

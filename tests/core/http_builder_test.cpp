@@ -14,27 +14,10 @@ namespace otakit::http {
 namespace {
 
 using testing::bytes;
+using testing::RecordedDevice;
 using testing::md5_hex;
 using testing::read_vector;
 using testing::str;
-
-// The host mock's facts (vectors/httpupdate/INDEX.txt): the sketch MD5 is that of 400000 x 0xFF.
-struct RecordedDevice {
-  std::string sketch_md5 = md5_hex(std::string(400000, '\xFF'));
-  DeviceFacts facts() const {
-    DeviceFacts device;
-    device.chip_id = 15602487;
-    const uint8_t mac[6] = {0xDE, 0xBA, 0x7A, 0xB1, 0xE0, 0x42};
-    memcpy(device.sta_mac, mac, 6);
-    memcpy(device.ap_mac, mac, 6);
-    device.free_space = 4194304;
-    device.sketch_size = 400000;
-    device.sketch_md5 = sketch_md5.c_str();
-    device.chip_size = 4194304;
-    device.sdk_version = "2.5.0";
-    return device;
-  }
-};
 
 // The client URL of every recording: http://127.0.0.1:8000/file.bin.
 UpdateRequest recorded_request(const RecordedDevice& device) {

@@ -6,10 +6,12 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <cstring>
 #include <string>
 
 #include "core/crypto/digest.h"
 #include "core/http/message.h"
+#include "core/http/request_builder.h"
 #include "core/util/hex.h"
 
 namespace otakit::http::testing {
@@ -43,6 +45,24 @@ inline std::string recorded_stream_md5(const std::string& transcript, const std:
   if (!std::regex_search(text, match, line)) throw std::runtime_error("no stream md5 in " + transcript);
   return match[1];
 }
+
+// The host mock's facts (vectors/httpupdate/INDEX.txt): the sketch MD5 is that of 400000 x 0xFF.
+struct RecordedDevice {
+  std::string sketch_md5 = md5_hex(std::string(400000, '\xFF'));
+  DeviceFacts facts() const {
+    DeviceFacts device;
+    device.chip_id = 15602487;
+    const uint8_t mac[6] = {0xDE, 0xBA, 0x7A, 0xB1, 0xE0, 0x42};
+    memcpy(device.sta_mac, mac, 6);
+    memcpy(device.ap_mac, mac, 6);
+    device.free_space = 4194304;
+    device.sketch_size = 400000;
+    device.sketch_md5 = sketch_md5.c_str();
+    device.chip_size = 4194304;
+    device.sdk_version = "2.5.0";
+    return device;
+  }
+};
 
 inline std::string str(Text text) { return text.present() ? std::string(text.data, text.size) : std::string(); }
 inline std::string str(Slice slice) {
