@@ -21,3 +21,5 @@ otakit_add_test(test_core_http
   SOURCES http_request_head_test.cpp http_response_test.cpp http_multipart_test.cpp http_basic_auth_test.cpp
           http_builder_test.cpp
   LIBS otakit_core)
+otakit_add_test(test_core_tls SOURCES tls_client_test.cpp tls_certificate_test.cpp tls_test_peer.cpp
+                LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)
