@@ -12,6 +12,7 @@ PinnedCertificate& self(const br_x509_class** ctx) { return *reinterpret_cast<Pi
 void start_chain(const br_x509_class** ctx, const char* /*server_name: not checked*/) {
   PinnedCertificate& pin = self(ctx);
   pin.certificates = 0;
+  pin.trailing_bytes = false;
   pin.result = 0;
   br_sha1_init(&pin.sha1);
   br_sha256_init(&pin.sha256);
@@ -21,10 +22,21 @@ void start_chain(const br_x509_class** ctx, const char* /*server_name: not check
 
 void start_cert(const br_x509_class** ctx, uint32_t /*length*/) { self(ctx).certificates++; }
 
+// BearSSL 0.6's decoder must not run again once it has failed or finished: it then reads outside
+// its code (found by fuzz_tls_client). Bytes after the end of the DER make the certificate invalid.
+void decode(PinnedCertificate& pin, const unsigned char* data, size_t len) {
+  if (pin.decoder.err != 0) return;
+  if (pin.decoder.decoded) {
+    pin.trailing_bytes = true;
+    return;
+  }
+  br_x509_decoder_push(&pin.decoder, data, len);
+}
+
 void append(const br_x509_class** ctx, const unsigned char* data, size_t len) {
   PinnedCertificate& pin = self(ctx);
   if (pin.certificates != 1) return;  // the CA certificates after the server's are not needed
-  br_x509_decoder_push(&pin.decoder, data, len);
+  decode(pin, data, len);
   if (pin.kind == PinKind::certificate_sha1) {
     br_sha1_update(&pin.sha1, data, len);
     return;
@@ -56,6 +68,8 @@ unsigned end_chain(const br_x509_class** ctx) {
     pin.result = BR_ERR_X509_EMPTY_CHAIN;
   } else if (int decoded = br_x509_decoder_last_error(&pin.decoder); decoded != 0) {
     pin.result = decoded;
+  } else if (pin.trailing_bytes) {
+    pin.result = BR_ERR_X509_EXTRA_ELEMENT;
   } else {
     pin.result = compare(pin);
   }

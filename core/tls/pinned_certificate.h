@@ -33,6 +33,7 @@ struct PinnedCertificate {
   br_sha256_context sha256;
   SpkiLocator spki;
   br_x509_decoder_context decoder;  // the key the handshake needs, and the check of the DER
+  bool trailing_bytes;              // bytes after the end of the certificate's DER
   int result;                       // 0, or the BR_ERR_X509_* code end_chain reports
 
   // `digest` has kPublicKeyPinSize or kFingerprintSize bytes as the kind says.

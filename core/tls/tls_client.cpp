@@ -81,6 +81,9 @@ void TlsClient::set_trust(uint64_t unix_time_s) {
 void TlsClient::track_state() {
   unsigned flags = br_ssl_engine_current_state(engine());
   if (flags & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) established_ = true;
+  // No flag at all: the engine can neither send nor receive. A malformed record gets it there
+  // (half duplex: a close_notify inside a longer record holds the buffer BearSSL must answer in).
+  if (flags == 0 && own_error_ == TlsError::ok) own_error_ = TlsError::handshake_failed;
 }
 
 size_t TlsClient::pending_output(const uint8_t** data) {
