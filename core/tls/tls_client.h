@@ -83,7 +83,7 @@ class TlsClient {
   // 42 bad_certificate, 70 protocol_version, 112 unrecognized_name, ...), else 0.
   int alert() const;
 
-  // Figures for a bench: the fragment length the client uses and asked for, whether the
+  // Figures for a bench (after start()): the fragment length the client uses and asked for, whether the
   // server accepted the request (false when none was sent: full-size buffer), the suite.
   // A server that does not accept it fails the handshake with fragment_too_large as soon as
   // its ServerHello arrives: it may send records of 16 KB, which the buffer cannot take.
