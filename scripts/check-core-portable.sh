@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-allowed='^(stdint\.h|stddef\.h|string\.h|bearssl(_[a-z]+)?\.h)$'
+allowed='^(stdint\.h|stddef\.h|string\.h|bearssl(_[a-z0-9]+)?\.h)$'
 bad=$(grep -rhoE '^\s*#\s*include\s*<[^>]+>' core | sed -E 's/.*<([^>]+)>.*/\1/' | sort -u | grep -vE "$allowed" || true)
 if [ -n "$bad" ]; then
   echo "core/ includes headers a device build does not have:" >&2

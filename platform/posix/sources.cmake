@@ -2,5 +2,6 @@ target_sources(otakit_platform_posix PRIVATE
   emulated_flash.cpp
   file_flash.cpp
   rtc_memory_file.cpp
+  trust_anchors.cpp
   zlib_inflater.cpp
 )
