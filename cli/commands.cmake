@@ -2,6 +2,7 @@
 target_sources(otakit PRIVATE
   exit_codes.cpp
   device.cpp
+  device_pull.cpp
   discover.cpp
   upload.cpp
   sign.cpp

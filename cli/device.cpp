@@ -15,6 +15,7 @@
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
+#include "cli/device_pull.h"
 #include "cli/exit_codes.h"
 #include "core/boot/boot_command.h"
 #include "device/control_server.h"
@@ -38,6 +39,8 @@ struct DeviceOptions {
   std::string stage_file;
   std::string stage_md5;
   bool stage_fs = false;
+  device::PullServiceConfig pull;
+  bool pull_json = false;
   std::string log_level = "info";
 };
 
@@ -62,17 +65,38 @@ void complete_device_config(DeviceOptions& o) {
   };
 }
 
+void set_log_level(const std::string& name) {
+  for (const auto& [level_name, level] : kLogLevels)
+    if (level_name == name) spdlog::set_level(level);
+}
+
 int run(DeviceOptions& o) {
-  for (const auto& [name, level] : kLogLevels)
-    if (name == o.log_level) spdlog::set_level(level);
+  set_log_level(o.log_level);
   net::SpdlogSink log;
   net::LineSink console(stdout);
   o.runtime.log = net::Logger(&log, "");
   o.runtime.console = net::Logger(&console, "");
   complete_device_config(o);
   o.runtime.confirm = !o.no_confirm;
-  if (o.ota.port != 0 || o.ota.http_port != 0) o.runtime.services = o.ota;
+  if (!o.pull.url.empty()) o.ota.pull = o.pull;
+  if (o.ota.port != 0 || o.ota.http_port != 0 || o.ota.pull) o.runtime.services = o.ota;
   return device::run_device(o.runtime);
+}
+
+// `otakit device pull`: the device boots, pulls once, boots the staged image, and exits with the
+// pull's result. With --json, stdout has only the result; the console lines go to stderr.
+int pull_once(DeviceOptions& o) {
+  set_log_level(o.log_level);
+  net::SpdlogSink log;
+  net::LineSink console(o.pull_json ? stderr : stdout);
+  o.runtime.log = net::Logger(&log, "");
+  o.runtime.console = net::Logger(&console, "");
+  complete_device_config(o);
+  o.runtime.confirm = !o.no_confirm;
+  device::NetworkServicesConfig services;
+  services.pull = o.pull;
+  o.runtime.services = services;
+  return run_device_pull(o.runtime, o.pull_json);
 }
 
 // A flash file or key the device cannot use is bad input (exit 3), not a failed operation.
@@ -169,6 +193,9 @@ void add_device_command(CLI::App& app, RunState& state) {
       "  otakit device --flash dev1.bin --ota-port 8266 --password secret --log-level debug\n"
       "  otakit device --flash dev1.bin --http-port 8080 --http-user admin --http-password secret\n"
       "    (then open http://127.0.0.1:8080/update, or: curl -u admin:secret -F firmware=@fw.bin ...)\n"
+      "  otakit device --flash dev1.bin --update-url https://updates.example/fw.bin --ca-file ca.pem \\\n"
+      "      --update-interval 3600\n"
+      "  otakit device pull --flash dev1.bin --url http://127.0.0.1:8000/fw.bin --json\n"
       "  otakit device status --flash dev1.bin --json");
   cmd->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)");
   cmd->add_option("--layout", o->runtime.device.layout, "Flash layout (512K, 1M, 1M64 ... 4M1M ... 16M14M)")
@@ -204,6 +231,7 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_flag("--mdns", o->ota.mdns, "Advertise _arduino._tcp over mDNS");
   cmd->add_option("--mdns-interface-address", o->ota.mdns_interface_address,
                   "IPv4 address of the interface to advertise on (default: --bind)");
+  add_pull_flags(cmd, o->pull, "update-");
   std::vector<std::string> level_names;
   for (const auto& entry : kLogLevels) level_names.push_back(entry.first);
   cmd->add_option("--log-level", o->log_level,
@@ -238,6 +266,22 @@ void add_device_command(CLI::App& app, RunState& state) {
   sg->add_flag("--fs", o->stage_fs, "Filesystem image (written to the FS region)");
   sg->add_option("image", o->stage_file, "Image file")->required()->check(CLI::ExistingFile);
   sg->callback([&state, o] { state.exit_code = reporting_input_errors("device stage", [&] { return stage(*o); }); });
+
+  CLI::App* pl = cmd->add_subcommand(
+      "pull", "Check an update server once (ESPhttpUpdate.update), boot what it staged, exit with the result");
+  pl->footer(
+      "The request carries the original's x-ESP8266-* headers; 200 stages the image (and the device\n"
+      "boots it), 304 means no update. Exit codes: 0 updated or no update, 4 no connection, 5 refused\n"
+      "credentials (401/403), 6 the transfer broke off, 7 the server's answer or the image was refused,\n"
+      "8 not HTTP. --json prints the original's error code and text, the HTTP status and a message.");
+  pl->add_option("--flash", o->runtime.device.flash_path, "Flash file of the device (created when missing)")->required();
+  pl->add_option("--layout", o->runtime.device.layout, "Flash layout")->capture_default_str();
+  pl->add_option("--public-key", o->runtime.device.public_key_path, "Only accept images signed for this RSA key");
+  pl->add_flag("--no-confirm", o->no_confirm, "Do not confirm the new image after it boots");
+  pl->add_flag("--json", o->pull_json, "Print the result as JSON (console lines go to stderr)");
+  pl->add_option("--log-level", o->log_level, "Log detail")->capture_default_str()->check(CLI::IsMember(level_names));
+  add_pull_flags(pl, o->pull, "");
+  pl->callback([&state, o] { state.exit_code = reporting_input_errors("device pull", [&] { return pull_once(*o); }); });
 
   cmd->require_subcommand(0, 1);
   cmd->callback([cmd, &state, o] {

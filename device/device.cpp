@@ -126,6 +126,48 @@ void Device::start_web() {
   web_->start();
 }
 
+net::PullDeviceFacts Device::pull_facts() const {
+  net::PullDeviceFacts facts;
+  facts.chip_id = parts_.chip_id;
+  const uint8_t id[3] = {uint8_t(parts_.chip_id >> 16), uint8_t(parts_.chip_id >> 8), uint8_t(parts_.chip_id)};
+  facts.sta_mac = {0x5C, 0xCF, 0x7F, id[0], id[1], id[2]};
+  facts.ap_mac = {0x5E, 0xCF, 0x7F, id[0], id[1], id[2]};
+  facts.free_space = free_sketch_space();
+  facts.sketch_size = running_.size;
+  facts.sketch_md5 = running_.md5;
+  facts.chip_size = parts_.layout.flash_size;
+  facts.sdk_version = parts_.sdk_version;
+  return facts;
+}
+
+bool Device::pull_now() {
+  if (!pull_ || pull_->running()) return false;
+  pull_timer_->cancel();
+  return pull_->start(pull_facts(), [this](const net::PullOutcome& outcome) { pull_finished(outcome); });
+}
+
+void Device::start_pull() {
+  const DevicePullOptions& options = *network_.pull;
+  net::PullClientOptions client = options.client;
+  if (client.mode == http::UpdateMode::spiffs && client.fs_size == 0) client.fs_size = parts_.layout.fs_size();
+  if (client.current_version.empty()) client.current_version = running_.version;
+  // Its own sink: a refused pull never aborts an upload another protocol is running.
+  pull_sink_ = std::make_unique<UpdaterSink>(ota_->updater());
+  pull_ = std::make_unique<net::PullClient>(*network_.io, *network_.clock, client, *pull_sink_);
+  pull_->set_hooks(network_.pull_hooks);
+  pull_timer_ = network_.clock->make_timer(*network_.io);
+  if (options.at_boot) pull_now();
+  else if (options.interval_ms > 0) pull_timer_->start_after(options.interval_ms, [this] { pull_now(); });
+}
+
+void Device::pull_finished(const net::PullOutcome& outcome) {
+  const DevicePullOptions& options = *network_.pull;
+  const bool sketch = options.client.mode == http::UpdateMode::sketch;
+  if (network_.pull_done) network_.pull_done(outcome);
+  if (outcome.staged() && sketch && options.reboot_on_update) return reboot_later();
+  if (options.interval_ms > 0 && pull_timer_) pull_timer_->start_after(options.interval_ms, [this] { pull_now(); });
+}
+
 void Device::start_services() {
   if (network_.io == nullptr) return;
   if (network_.espota) {
@@ -139,6 +181,7 @@ void Device::start_services() {
     responder_->start();
   }
   if (network_.web) start_web();
+  if (network_.pull) start_pull();
   if (network_.mdns && responder_) {
     net::MdnsAdvertiserConfig mdns = *network_.mdns;
     mdns.port = responder_->local_port();
@@ -150,6 +193,11 @@ void Device::start_services() {
 }
 
 void Device::stop_services() {
+  if (pull_timer_) pull_timer_->cancel();
+  pull_timer_.reset();
+  if (pull_) pull_->stop();  // a download in progress is dropped, the running image stays
+  pull_.reset();
+  pull_sink_.reset();
   if (mdns_) mdns_->stop();  // the goodbye goes out before the reset
   mdns_.reset();
   if (web_) web_->stop();

@@ -21,6 +21,7 @@
 #include "net/http_update_server.h"
 #include "net/mdns_hub.h"
 #include "net/mdns_service.h"
+#include "net/pull_client.h"
 
 namespace otakit::device {
 
@@ -31,6 +32,17 @@ struct DeviceParts {
   BootOptions boot;                                    // trial boots, the inflater for gzip images
   const crypto::SignatureVerifier* verifier = nullptr; // nullptr: unsigned images are accepted
   uint32_t chip_id = 0;                                // ESP.getChipId(): the page and the pull client report it
+  std::string sdk_version = "2.2.2-dev(38a443e)";     // ESP.getSdkVersion() of the ESP8266 core 3.x, x-ESP8266-sdk-version
+};
+
+// A sketch that pulls its updates (ESP8266httpUpdate): once after each boot, then every
+// interval_ms (0: only when Device::pull_now() is called), rebooting after a staged sketch
+// update as rebootOnUpdate does.
+struct DevicePullOptions {
+  net::PullClientOptions client;
+  bool at_boot = true;
+  uint32_t interval_ms = 0;
+  bool reboot_on_update = true;
 };
 
 // What runs after a boot, as `otakit device` prints it, the state file records it and the update
@@ -54,6 +66,10 @@ struct NetworkAttachment {
   // The browser upload page (ESP8266HTTPUpdateServer); its status comes from the device.
   std::optional<net::HttpUpdateServerOptions> web;
   net::HttpUpdateHooks web_hooks;  // observers; the device itself reboots after an upload
+  // The pull client; its outcomes go to pull_done, its callbacks to pull_hooks.
+  std::optional<DevicePullOptions> pull;
+  net::PullHooks pull_hooks;
+  std::function<void(const net::PullOutcome&)> pull_done;
   // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
   std::optional<net::MdnsAdvertiserConfig> mdns;
   // The process's one mDNS socket for the interface, shared by every device on it (net/mdns_hub.h);
@@ -105,11 +121,21 @@ class Device {
   net::EspotaResponder* espota() { return responder_.get(); }
   net::MdnsAdvertiser* mdns() { return mdns_.get(); }
   net::HttpUpdateServer* web() { return web_.get(); }
+  net::PullClient* pull() { return pull_.get(); }
+  // Checks for an update now (ESPhttpUpdate.update()); false without a pull client, or while
+  // one pull runs. The outcome goes to the attachment's pull_done.
+  bool pull_now();
+  // What the pull client reports in its x-ESP8266-* headers. The MACs are derived from the chip
+  // id, whose 24 bits are a real ESP8266's last three STA MAC bytes (Espressif's 5C:CF:7F OUI;
+  // the soft-AP's is the locally administered 5E:CF:7F).
+  net::PullDeviceFacts pull_facts() const;
 
  private:
   void start_services();
   void stop_services();
   void start_web();
+  void start_pull();
+  void pull_finished(const net::PullOutcome& outcome);
   void reboot_later();
   RunningImage read_running_image() const;
 
@@ -119,6 +145,9 @@ class Device {
   std::unique_ptr<net::EspotaResponder> responder_;
   std::unique_ptr<net::HttpUpdateServer> web_;
   std::unique_ptr<net::MdnsAdvertiser> mdns_;
+  std::unique_ptr<UpdaterSink> pull_sink_;
+  std::unique_ptr<net::PullClient> pull_;
+  std::unique_ptr<net::Timer> pull_timer_;
   std::function<void(const BootReport&)> on_boot_;
   BootReport last_boot_;
   RunningImage running_;

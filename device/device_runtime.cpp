@@ -12,6 +12,7 @@
 #include "device/device_errors.h"
 #include "device/device_lock.h"
 #include "device/device_state.h"
+#include "device/pull_setup.h"
 
 namespace otakit::device {
 namespace {
@@ -63,8 +64,27 @@ std::string mdns_interface(const NetworkServicesConfig& ota) {
   return ota.mdns_interface_address.empty() ? ota.bind_address : ota.mdns_interface_address;
 }
 
+// The pull client's part of the attachment; the CA certificates go to `anchors`, which must
+// outlive the device.
+void add_pull(NetworkAttachment& network, const RuntimeConfig& config, std::optional<posix::TrustAnchors>& anchors) {
+  PullSetup setup = pull_setup_for(*config.services->pull, config.log);
+  anchors = std::move(setup.anchors);
+  if (anchors) setup.options.client.trust.anchors = anchors->data();
+  // One pull, started by run_device after the boot, not again after the reboot it brings.
+  if (config.exit_after_pull) setup.options.at_boot = false;
+  network.pull = setup.options;
+  network.pull_hooks = pull_console_hooks(config.console);
+  if (config.on_pull_progress) {
+    network.pull_hooks.on_progress = [console = network.pull_hooks.on_progress, bar = config.on_pull_progress](
+                                         uint32_t done, uint32_t total) {
+      console(done, total);
+      bar(done, total);
+    };
+  }
+}
+
 NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_context& io, net::Clock& clock,
-                              uint32_t chip_id) {
+                              uint32_t chip_id, std::optional<posix::TrustAnchors>& anchors) {
   NetworkAttachment network;
   if (!config.services || config.once) return network;
   const NetworkServicesConfig& ota = *config.services;
@@ -92,6 +112,7 @@ NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_conte
     network.web = web;
     network.web_hooks = web_callbacks(config.console);
   }
+  if (ota.pull) add_pull(network, config, anchors);
   if (ota.mdns) {
     net::MdnsAdvertiserConfig mdns;
     mdns.interface_address = mdns_interface(ota);
@@ -107,9 +128,9 @@ NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_conte
 void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const BootReport& report) {
   nlohmann::json state = boot_state_json(device, report);
   write_state_file(device.files().state, state);
-  if (config.json) {
+  if (config.print_boot && config.json) {
     std::printf("%s\n", state.dump().c_str());
-  } else {
+  } else if (config.print_boot) {
     if (device.created() && device.boots() == 1)
       std::printf("created %s with a factory image\n", device.files().flash.c_str());
     std::printf("%s", describe_state(state).c_str());
@@ -130,6 +151,11 @@ void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const Boot
     config.console.info("web: update page at http://{}:{}{}{}", ota.bind_address, web->local_port(), ota.http_path,
                         ota.http_user.empty() || ota.http_password.empty() ? "" : " (Basic auth)");
   }
+  if (net::PullClient* pull = d.pull(); pull && !config.exit_after_pull) {
+    const PullServiceConfig& p = *config.services->pull;
+    config.console.info("pull: update URL {}, checked after each boot{}", pull->options().url,
+                        p.interval_s > 0 ? fmt::format(" and every {} s", p.interval_s) : "");
+  }
   if (net::MdnsAdvertiser* mdns = d.mdns())
     config.console.info("mdns: advertising {}._arduino._tcp.local on {}", mdns->hostname(),
                         mdns_interface(*config.services));
@@ -141,12 +167,32 @@ int run_device(const RuntimeConfig& config) {
   DeviceLock lock(config.device.flash_path);
   boost::asio::io_context io;
   net::SteadyClock clock;
-  VirtualDevice device(config.device, network_for(config, io, clock, chip_id_for(config.device.flash_path)));
+  std::optional<posix::TrustAnchors> anchors;
+  NetworkAttachment network = network_for(config, io, clock, chip_id_for(config.device.flash_path), anchors);
+  bool stop_after_boot = false;  // the one pull staged a sketch: exit once it booted
+  if (network.pull) {
+    network.pull_done = [&](const net::PullOutcome& outcome) {
+      print_pull_outcome(config.console, outcome);
+      if (config.on_pull) config.on_pull(outcome);
+      if (!config.exit_after_pull) return;
+      if (outcome.staged() && !config.services->pull->filesystem) stop_after_boot = true;
+      else boost::asio::post(io, [&io] { io.stop(); });
+    };
+  }
+  VirtualDevice device(config.device, std::move(network));
   Device& d = device.device();
   d.set_auto_confirm(config.confirm);
-  d.on_boot([&](const BootReport& report) { publish_boot(device, config, report); });
+  d.on_boot([&](const BootReport& report) {
+    publish_boot(device, config, report);
+    if (stop_after_boot) boost::asio::post(io, [&io] { io.stop(); });
+  });
   d.boot();
   if (config.once) return 0;
+  if (config.exit_after_pull) {
+    if (!d.pull_now()) throw std::runtime_error("the device did not start its pull client (no network?)");
+    io.run();
+    return 0;
+  }
 
   // The shell around the device: its control socket and the signals that stop it. Reboots (after
   // an OTA update, or asked for here) run the boot path again inside the device, in this process.

@@ -2,14 +2,35 @@
 // the state file, the control socket and the console lines, on one io_context in real time until
 // stopped. The device serves espota (and mDNS) itself and reboots in-process, as after an update.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "device/virtual_device.h"
 #include "net/log.h"
+#include "net/pull_client.h"
 
 namespace otakit::device {
+
+// The pull client (`--update-url`): a sketch calling ESPhttpUpdate.update() at boot and then
+// every interval.
+struct PullServiceConfig {
+  std::string url;
+  uint32_t interval_s = 0;   // 0: once after each boot
+  bool filesystem = false;   // updateFS()
+  std::string version;       // x-ESP8266-version (default: the running image's)
+  std::string user;          // Basic auth
+  std::string password;
+  std::string ca_file;       // https: trust these CAs (PEM) ...
+  std::string pin_sha256;    //   or this public key: hex or curl's "sha256//<base64>" ...
+  std::string fingerprint;   //   or this certificate's SHA-1 (hex, ':' or ' ' between bytes)
+  std::string redirects = "off";  // off, strict, force (setFollowRedirects)
+  uint8_t redirect_limit = 10;
+  uint32_t tls_buffer = 0;   // bytes; 0: the default (2 KiB records)
+  uint8_t max_resumes = 3;
+  uint32_t timeout_s = 0;    // setTimeout: response head and body idle limit; 0: 8 s and 60 s
+};
 
 // The device's network services: espota on bind_address:port, and mDNS when asked.
 struct NetworkServicesConfig {
@@ -25,6 +46,7 @@ struct NetworkServicesConfig {
   std::string board = "generic";
   bool mdns = false;
   std::string mdns_interface_address;  // the interface to advertise on (default: bind_address)
+  std::optional<PullServiceConfig> pull;
 };
 
 struct RuntimeConfig {
@@ -33,8 +55,15 @@ struct RuntimeConfig {
   bool once = false;                    // boot, report, exit
   bool confirm = true;                  // the application confirms a trial image once it runs
   bool json = false;
+  bool print_boot = true;  // the boot report on stdout (text, or JSON with json)
   net::Logger log;      // the drivers' lines (espota, mDNS)
   net::Logger console;  // what the sketch prints on its serial port: the "ota: ..." lines
+  // `otakit device pull`: one pull after the boot, then (after the reboot a staged sketch update
+  // brings) exit. Every pull's outcome goes to on_pull.
+  bool exit_after_pull = false;
+  std::function<void(const net::PullOutcome&)> on_pull;
+  // Progress of each pull, e.g. for a progress bar (besides the console lines).
+  std::function<void(uint32_t done, uint32_t total)> on_pull_progress;
 };
 
 // Returns the process exit code. Throws DeviceInputError for a flash file or key it cannot use

@@ -6,5 +6,6 @@ target_sources(otakit_device PRIVATE
   device_state.cpp
   control_server.cpp
   device_runtime.cpp
+  pull_setup.cpp
   virtual_device.cpp
 )

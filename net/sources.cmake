@@ -14,4 +14,5 @@ target_sources(otakit_net PRIVATE
   http_update_server.cpp
   upload_run.cpp
   web_uploader.cpp
+  pull_client.cpp
 )
