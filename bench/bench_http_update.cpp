@@ -4,71 +4,33 @@
 // plain sink in this process that only writes the body to a file: the unavoidable work. Also the
 // device side's peak heap during one upload (every allocation of this process is counted while
 // the transfer runs: the driver's, the device's) and the fixed buffers of the codec.
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/heap_counter.h"
+#include "bench/timed_run.h"
 #include "core/webupdate/web_update_server.h"
 #include "device/device.h"
 #include "host/image_builder.h"
 #include "net/log_sinks.h"
 #include "platform/posix/emulated_flash.h"
 
-extern char** environ;
-
-// ---- heap accounting: the bytes in use and their peak since the last reset ----
-
-namespace {
-std::atomic<int64_t> g_in_use{0};
-std::atomic<int64_t> g_peak{0};
-
-void* counted_alloc(size_t n) {
-  void* p = std::malloc(n + 16);
-  if (p == nullptr) throw std::bad_alloc();
-  *static_cast<size_t*>(p) = n;
-  int64_t now = g_in_use += int64_t(n);
-  int64_t peak = g_peak.load();
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-  return static_cast<char*>(p) + 16;
-}
-
-void counted_free(void* p) {
-  if (p == nullptr) return;
-  char* block = static_cast<char*>(p) - 16;
-  g_in_use -= int64_t(*reinterpret_cast<size_t*>(block));
-  std::free(block);
-}
-}  // namespace
-
-void* operator new(size_t n) { return counted_alloc(n); }
-void* operator new[](size_t n) { return counted_alloc(n); }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, size_t) noexcept { counted_free(p); }
-
 namespace {
 
 using namespace otakit;
-using SteadyTime = std::chrono::steady_clock;
+using bench::run_timed;
 // As close to 1 MiB as a device takes: a swap moves at most 254 sectors (core/boot/sector_table.h).
 constexpr uint32_t kImageSize = 1000000;
 constexpr int kRounds = 5;
@@ -76,31 +38,6 @@ constexpr int kRounds = 5;
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-// Runs a program to completion with its output in `log`; returns its wall time in ms.
-double run_timed(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const auto start = SteadyTime::now();
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot run " + args[0]);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  const double ms = std::chrono::duration<double, std::milli>(SteadyTime::now() - start).count();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    throw std::runtime_error(args[0] + " failed: " + text);
-  }
-  return ms;
 }
 
 // The device: RAM flash under device::Device, its upload page on 127.0.0.1, never rebooting (the
@@ -223,10 +160,9 @@ int main() {
       return args;
     };
     to_sink.push_back(run_timed(with(curl, sink_url), log));
-    const int64_t before = g_in_use.load();
-    g_peak = before;
+    const int64_t before = bench::reset_heap_peak();
     curl_device.push_back(run_timed(with(curl, device_url), log));
-    peak_heap = std::max(peak_heap, g_peak.load() - before);
+    peak_heap = std::max(peak_heap, bench::heap_peak() - before);
     otakit_device.push_back(
         run_timed({otakit, "upload", "--url", device_url, "-f", image_path, "--retries", "0"}, log));
   }

@@ -85,8 +85,9 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
       ->check(CLI::IsMember({"off", "strict", "force"}));
   cmd->add_option("--redirect-limit", pull.redirect_limit, "Most redirects to follow")->capture_default_str();
   cmd->add_option("--tls-buffer", pull.tls_buffer,
-                  "TLS record buffer in bytes; smaller asks the server for shorter records (MFLN). Default 4778 "
-                  "(2 KiB records); 33018 for servers without MFLN");
+                  fmt::format("TLS record buffer in bytes; smaller asks the server for shorter records (MFLN). Default {} "
+                              "(2 KiB records), at least {} (512); {} for servers without MFLN",
+                              tls::kTlsBuffer2048, tls::kTlsBuffer512, tls::kTlsBufferFull));
   cmd->add_option("--timeout", pull.timeout_s,
                   "Seconds without a byte from the server before giving up (default 8 for the head, 60 in the body)");
   cmd->add_option("--max-resumes", pull.max_resumes,

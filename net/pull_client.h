@@ -50,7 +50,7 @@ struct PullClientOptions {
 
   PullTrust trust;
   // The TLS record buffer: its size picks the maximum fragment length asked for (MFLN). 2 KiB
-  // records in about 4.8 KiB, what a server that allows MFLN lets an ESP8266 get by with; a
+  // records in 4506 bytes, what a server that allows MFLN lets an ESP8266 get by with; a
   // server that refuses MFLN needs tls::kTlsBufferFull.
   size_t tls_buffer_size = tls::kTlsBuffer2048;
   bool tls_half_duplex = false;
