@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on embedded defaults: install dependencies, build, then sign a new
 # firmware, push it with the espota-compatible uploader to a virtual ESP8266 (password, signature
-# check, mDNS off) and show the device booting it on trial and confirming it.
+# check, mDNS off) and show the device booting it on trial and confirming it; then the device
+# pulls the next signed image from a web server, as a sketch calling ESPhttpUpdate.update().
 # Work files go to out/demo (override with OTAKIT_DEMO_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,5 +43,19 @@ done
 "$otakit" device status --flash device.flash
 kill "$device_pid"
 wait "$device_pid" 2>/dev/null || true
+trap - EXIT
+
+step "6. The same device pulls its next update (ESP8266httpUpdate) from a plain web server"
+"$otakit" mkimage --size 200000 --version 3.0.0 --seed 3 --out firmware3.bin
+"$otakit" sign --mode sign --privatekey private.key --bin firmware3.bin --out firmware3.bin.signed
+web_port=${OTAKIT_DEMO_WEB_PORT:-18080}
+python3 -m http.server "$web_port" --bind 127.0.0.1 >web.log 2>&1 &
+web_pid=$!
+trap 'kill "$web_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$web_port/" && break; sleep 0.1; done
+"$otakit" device pull --flash device.flash --layout 1M --public-key public.key \
+  --url "http://127.0.0.1:$web_port/firmware3.bin.signed"
+kill "$web_pid"
+wait "$web_pid" 2>/dev/null || true
 trap - EXIT
 printf '\nAll steps passed. Files are in %s\n' "$demo"
