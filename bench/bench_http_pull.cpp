@@ -11,7 +11,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,11 +28,11 @@
 #include "platform/posix/emulated_flash.h"
 #include "platform/posix/trust_anchors.h"
 #include "tests/core/tls_test_pki.h"
+#include "tests/host/image_server.h"
 
 namespace {
 
 using namespace otakit;
-using boost::asio::ip::tcp;
 constexpr uint32_t kImageSize = 1000000;  // as close to 1 MiB as a swap can move (254 sectors)
 constexpr int kRounds = 5;
 
@@ -41,87 +40,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }
-
-// Answers each connection's GET with the image and closes, plain or over OpenSSL, one client at a
-// time on its own thread, until stop().
-class ImageServer {
- public:
-  ImageServer(const host::Bytes& image, SSL_CTX* tls)
-      : image_(image), tls_(tls), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~ImageServer() { stop(); }
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
-  void stop() {
-    if (!thread_.joinable()) return;
-    stopping_ = true;
-    boost::system::error_code ignored;
-    tcp::socket wake(io_);
-    wake.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, ignored);
-    thread_.join();
-  }
-
- private:
-  void serve() {
-    while (true) {
-      boost::system::error_code ec;
-      tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) return;
-      tls_ != nullptr ? serve_tls(socket) : serve_plain(socket);
-    }
-  }
-
-  std::string head() const {
-    return fmt::format("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n"
-                       "Connection: close\r\n\r\n",
-                       image_.size());
-  }
-
-  static bool head_complete(const std::string& request) { return request.find("\r\n\r\n") != std::string::npos; }
-
-  void serve_plain(tcp::socket& socket) {
-    std::string request;
-    char buffer[4096];
-    boost::system::error_code ec;
-    while (!head_complete(request)) {
-      size_t n = socket.read_some(boost::asio::buffer(buffer), ec);
-      if (ec) return;
-      request.append(buffer, n);
-    }
-    const std::string reply = head();
-    boost::asio::write(socket, std::vector<boost::asio::const_buffer>{boost::asio::buffer(reply), boost::asio::buffer(image_)}, ec);
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    while (!ec) socket.read_some(boost::asio::buffer(buffer), ec);  // until the client closes
-  }
-
-  void serve_tls(tcp::socket& socket) {
-    SSL* ssl = SSL_new(tls_);
-    SSL_set_fd(ssl, socket.native_handle());
-    std::string request;
-    char buffer[4096];
-    if (SSL_accept(ssl) == 1) {
-      int n = 0;
-      while (!head_complete(request) && (n = SSL_read(ssl, buffer, sizeof(buffer))) > 0) request.append(buffer, size_t(n));
-      const std::string reply = head();
-      bool ok = SSL_write(ssl, reply.data(), int(reply.size())) > 0;
-      for (size_t at = 0; ok && at < image_.size(); at += 16384) {
-        const int chunk = int(std::min<size_t>(16384, image_.size() - at));
-        ok = SSL_write(ssl, image_.data() + at, chunk) == chunk;
-      }
-      SSL_shutdown(ssl);
-    }
-    SSL_free(ssl);
-  }
-
-  const host::Bytes& image_;
-  SSL_CTX* tls_;
-  boost::asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-};
 
 // The device: RAM flash under device::Device, pulling on demand, never rebooting (the next round
 // stages the image again).
@@ -255,8 +173,12 @@ int main() {
   auto guard = boost::asio::make_work_guard(io);
   std::thread loop([&io] { io.run(); });
 
-  ImageServer plain(image, nullptr);
-  ImageServer secure(image, tls_ctx);
+  const std::string reply = fmt::format("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                                        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                                        image.size()) +
+                            std::string(image.begin(), image.end());
+  test::ImageServer plain(reply, nullptr);
+  test::ImageServer secure(reply, tls_ctx);
   const std::string plain_url = fmt::format("http://127.0.0.1:{}/fw.bin", plain.port());
   const std::string tls_url = fmt::format("https://localhost:{}/fw.bin", secure.port());
 

@@ -14,4 +14,5 @@ otakit_add_test(test_host_signed_update SOURCES signed_update_test.cpp LIBS otak
 otakit_add_test(test_host_many_devices SOURCES many_devices_test.cpp LIBS otakit_device otakit_host)
 add_dependencies(test_host_many_devices otakit)
 otakit_add_test(test_host_web_uploader SOURCES web_uploader_test.cpp LIBS otakit_net)
-otakit_add_test(test_host_pull_client SOURCES pull_client_test.cpp LIBS otakit_device otakit_host)
+otakit_add_test(test_host_pull_client SOURCES pull_client_test.cpp pull_client_tls_test.cpp
+                LIBS otakit_device otakit_host OpenSSL::SSL OpenSSL::Crypto)
