@@ -112,7 +112,7 @@ struct HookCounts {
 class PullClientTest : public ::testing::Test {
  protected:
   void make_device(std::vector<ScriptedServer::Reply> replies, const std::string& path = "/fw.bin",
-                   net::PullClientOptions client = {}) {
+                   net::PullClientOptions client = {}, uint32_t interval_ms = 0) {
     server_ = std::make_unique<ScriptedServer>(io_, std::move(replies));
     client.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
     if (client.resume_delay_ms == 1000) client.resume_delay_ms = 10;
@@ -122,7 +122,8 @@ class PullClientTest : public ::testing::Test {
     net.espota.reset();
     device::DevicePullOptions pull;
     pull.client = client;
-    pull.at_boot = false;
+    pull.at_boot = interval_ms > 0;  // a polling sketch checks at boot, then every interval
+    pull.interval_ms = interval_ms;
     net.pull = pull;
     net.pull_hooks.on_start = [this] { ++hooks_.start; };
     net.pull_hooks.on_progress = [this](uint32_t done, uint32_t total) {
@@ -306,6 +307,20 @@ TEST_F(PullClientTest, ConnectionRefusedSaysWhy) {
   EXPECT_EQ(got[0].error_text, "HTTP error: connection failed");
   EXPECT_NE(got[0].message.find("TCP connect to 127.0.0.1 failed"), std::string::npos) << got[0].message;
   expect_running_image_unchanged();
+}
+
+TEST_F(PullClientTest, PollingSketchChecksAtBootAndEveryInterval) {
+  make_device({{"HTTP/1.0 304 Not Modified\r\n\r\n"}, {"HTTP/1.0 304 Not Modified\r\n\r\n"}}, "/fw.bin", {}, 60000);
+  ASSERT_TRUE(run_until([this] { return outcomes_.size() == 1; }));
+  io_.poll();
+  clock_.advance(59999);
+  io_.poll();
+  EXPECT_EQ(server_->heads().size(), 1u);  // not early
+  clock_.advance(1);
+  ASSERT_TRUE(run_until([this] { return outcomes_.size() == 2; }));
+  EXPECT_EQ(outcomes_[1].result, pull::PullResult::no_updates);
+  EXPECT_EQ(server_->heads().size(), 2u);
+  EXPECT_EQ(device_->boots(), 1u);
 }
 
 TEST_F(PullClientTest, SecondPullWhileOneRunsIsRefused) {
