@@ -57,7 +57,8 @@ class PullProgressBar {
 
 void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::string& prefix) {
   const bool daemon = !prefix.empty();
-  cmd->add_option("--" + prefix + "url", pull.url,
+  const size_t before = cmd->get_options().size();
+  CLI::Option* url = cmd->add_option("--" + prefix + "url", pull.url,
                   "Update URL (http:// or https://; user:password@ allowed), as ESPhttpUpdate.update(client, url)")
       ->required(!daemon);
   if (daemon) {
@@ -83,7 +84,9 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
                   "off (the original's default), strict or force: follow 301/302/303/307")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "strict", "force"}));
-  cmd->add_option("--redirect-limit", pull.redirect_limit, "Most redirects to follow")->capture_default_str();
+  cmd->add_option("--redirect-limit", pull.redirect_limit, "Most redirects to follow")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 255));
   cmd->add_option("--tls-buffer", pull.tls_buffer,
                   fmt::format("TLS record buffer in bytes; smaller asks the server for shorter records (MFLN). Default {} "
                               "(2 KiB records), at least {} (512); {} for servers without MFLN",
@@ -92,7 +95,13 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
                   "Seconds without a byte from the server before giving up (default 8 for the head, 60 in the body)");
   cmd->add_option("--max-resumes", pull.max_resumes,
                   "Continue a broken download with a Range request up to this many times (0: start over)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0, 255));
+  if (!daemon) return;
+  // The others mean nothing without the URL: say so instead of ignoring them.
+  std::vector<CLI::Option*> all = cmd->get_options();
+  for (size_t i = before; i < all.size(); ++i)
+    if (all[i] != url) all[i]->needs(url);
 }
 
 int pull_exit_code(const net::PullOutcome& o) {

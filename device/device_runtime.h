@@ -26,9 +26,9 @@ struct PullServiceConfig {
   std::string pin_sha256;    //   or this public key: hex or curl's "sha256//<base64>" ...
   std::string fingerprint;   //   or this certificate's SHA-1 (hex, ':' or ' ' between bytes)
   std::string redirects = "off";  // off, strict, force (setFollowRedirects)
-  uint8_t redirect_limit = 10;
+  uint32_t redirect_limit = 10;  // 0..255
   uint32_t tls_buffer = 0;   // bytes; 0: the default (2 KiB records)
-  uint8_t max_resumes = 3;
+  uint32_t max_resumes = 3;     // 0..255
   uint32_t timeout_s = 0;    // setTimeout: response head and body idle limit; 0: 8 s and 60 s
 };
 

@@ -71,8 +71,8 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
   c.user = config.user;
   c.password = config.password;
   c.redirects = redirect_policy(config.redirects);
-  c.redirect_limit = config.redirect_limit;
-  c.max_resumes = config.max_resumes;
+  c.redirect_limit = uint8_t(config.redirect_limit);
+  c.max_resumes = uint8_t(config.max_resumes);
   if (config.timeout_s != 0) c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
   if (config.tls_buffer != 0) c.tls_buffer_size = config.tls_buffer;
   c.log = log;
