@@ -193,6 +193,8 @@ void add_device_command(CLI::App& app, RunState& state) {
       "  otakit device --flash dev1.bin --ota-port 8266 --password secret --log-level debug\n"
       "  otakit device --flash dev1.bin --http-port 8080 --http-user admin --http-password secret\n"
       "    (then open http://127.0.0.1:8080/update, or: curl -u admin:secret -F firmware=@fw.bin ...)\n"
+      "  otakit device --flash dev1.bin --ota-port 8266 --http-port 8080 --mdns\n"
+      "    (advertises esp8266-<chip id>._arduino._tcp.local and esp8266-<chip id>._http._tcp.local)\n"
       "  otakit device --flash dev1.bin --update-url https://updates.example/fw.bin --ca-file ca.pem \\\n"
       "      --update-interval 3600\n"
       "  otakit device pull --flash dev1.bin --url http://127.0.0.1:8000/fw.bin --json\n"
@@ -228,7 +230,9 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_option("--password-hash", o->ota.password_hash, "MD5 hex of the OTA password")->excludes(pw);
   cmd->add_option("--hostname", o->ota.hostname, "Hostname for mDNS (default esp8266-<chip id>)");
   cmd->add_option("--board", o->ota.board, "Board id advertised over mDNS")->capture_default_str();
-  cmd->add_flag("--mdns", o->ota.mdns, "Advertise _arduino._tcp over mDNS");
+  cmd->add_flag("--mdns", o->ota.mdns,
+                "Advertise over mDNS what is served, under one hostname: _arduino._tcp (--ota-port) and "
+                "_http._tcp with TXT path=<--http-path> (--http-port)");
   cmd->add_option("--mdns-interface-address", o->ota.mdns_interface_address,
                   "IPv4 address of the interface to advertise on (default: --bind)");
   add_pull_flags(cmd, o->pull, "update-");

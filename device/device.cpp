@@ -182,10 +182,15 @@ void Device::start_services() {
   }
   if (network_.web) start_web();
   if (network_.pull) start_pull();
-  if (network_.mdns && responder_) {
+  if (network_.mdns && (responder_ || web_)) {
     net::MdnsAdvertiserConfig mdns = *network_.mdns;
-    mdns.port = responder_->local_port();
-    mdns.auth = !network_.espota->password.empty() || !network_.espota->password_hash.empty();
+    mdns.arduino_service = responder_ != nullptr;
+    if (responder_) {
+      mdns.port = responder_->local_port();
+      mdns.auth = !network_.espota->password.empty() || !network_.espota->password_hash.empty();
+    }
+    // The page's actual port (the configured one may be 0: any free port), first after _arduino.
+    if (web_) mdns.services.insert(mdns.services.begin(), net::http_service(web_->local_port(), network_.web->path));
     mdns_ = network_.mdns_hub ? std::make_unique<net::MdnsAdvertiser>(network_.mdns_hub, *network_.clock, mdns)
                               : std::make_unique<net::MdnsAdvertiser>(*network_.io, *network_.clock, mdns);
     mdns_->start();

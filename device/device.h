@@ -1,5 +1,6 @@
 // One ESP8266 as an object: the boot loader, the OTA API (core/ota/ota.h) and, when it is attached
-// to a network, the espota responder and its mDNS advertisement, all built from parts it is given
+// to a network, the espota responder, the upload page, the pull client and the mDNS advertisement
+// of what it serves, all built from parts it is given
 // (flash, RTC memory, boot options, verifier, an io_context, a clock, a random source, a log and
 // the address it binds). A reboot runs the boot path again on
 // the same flash inside the process; the device opens no file, owns no thread and reads no clock
@@ -70,7 +71,11 @@ struct NetworkAttachment {
   std::optional<DevicePullOptions> pull;
   net::PullHooks pull_hooks;
   std::function<void(const net::PullOutcome&)> pull_done;
-  // Advertise _arduino._tcp over mDNS (the SRV port is the responder's; auth follows the password).
+  // Advertise over mDNS what the device serves, under one hostname: _arduino._tcp when espota runs
+  // (the SRV port is the responder's; auth follows the password) and _http._tcp when the upload
+  // page does (the SRV port is the web server's, TXT path=<its path>), as a sketch that calls
+  // MDNS.addService("http", "tcp", 80) beside ArduinoOTA. Services listed in the config itself come
+  // after those two.
   std::optional<net::MdnsAdvertiserConfig> mdns;
   // The process's one mDNS socket for the interface, shared by every device on it (net/mdns_hub.h);
   // null: the device opens its own, as a lone `otakit device` does.

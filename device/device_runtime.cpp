@@ -156,9 +156,12 @@ void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const Boot
     config.console.info("pull: update URL {}, checked after each boot{}", pull->options().url,
                         p.interval_s > 0 ? fmt::format(" and every {} s", p.interval_s) : "");
   }
-  if (net::MdnsAdvertiser* mdns = d.mdns())
-    config.console.info("mdns: advertising {}._arduino._tcp.local on {}", mdns->hostname(),
-                        mdns_interface(*config.services));
+  if (net::MdnsAdvertiser* mdns = d.mdns()) {
+    std::string what;
+    for (const net::MdnsAdvertisedService& service : mdns->advertised())
+      what += fmt::format("{}{} (port {})", what.empty() ? "" : " and ", service.instance, service.port);
+    config.console.info("mdns: advertising {} on {}", what, mdns_interface(*config.services));
+  }
 }
 
 }  // namespace

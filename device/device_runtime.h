@@ -44,7 +44,7 @@ struct NetworkServicesConfig {
   std::string password_hash;  // or the MD5 hex of the password
   std::string hostname;       // default esp8266-<chip id>
   std::string board = "generic";
-  bool mdns = false;
+  bool mdns = false;  // advertise what is served: _arduino._tcp (espota), _http._tcp (the page)
   std::string mdns_interface_address;  // the interface to advertise on (default: bind_address)
   std::optional<PullServiceConfig> pull;
 };

@@ -1,5 +1,8 @@
-// MdnsAdvertiser: one mdns::Responder on a hub, its probe and announcement times on a Timer.
+// MdnsAdvertiser: one mdns::Responder on a hub (the host and its services), its probe and
+// announcement times on a Timer.
 #include "net/mdns_service.h"
+
+#include <fmt/format.h>
 
 #include <stdexcept>
 
@@ -9,6 +12,10 @@
 namespace otakit::net {
 
 namespace asio = boost::asio;
+
+MdnsServiceConfig http_service(uint16_t port, const std::string& path) {
+  return MdnsServiceConfig{"_http", "_tcp", port, {{"path", path}}};
+}
 
 class MdnsAdvertiser::Impl final : private MdnsHub::Member {
  public:
@@ -30,7 +37,10 @@ class MdnsAdvertiser::Impl final : private MdnsHub::Member {
     hub_->join(*this);
     responder_.start(clock_.now_ms(), first_probe_delay_ms);
     schedule_timer();
-    config_.log.debug("mDNS: advertising {}._arduino._tcp.local on {} ({})", config_.hostname, hub_->interface().name,
+    std::string what;
+    for (const MdnsAdvertisedService& service : advertised())
+      what += fmt::format("{}{} (port {})", what.empty() ? "" : ", ", service.instance, service.port);
+    config_.log.debug("mDNS: advertising {} on {} ({})", what, hub_->interface().name,
                       hub_->interface().address.to_string());
   }
 
@@ -45,6 +55,22 @@ class MdnsAdvertiser::Impl final : private MdnsHub::Member {
   }
 
   std::string hostname() const { return responder_.hostname(); }
+
+  std::vector<MdnsAdvertisedService> advertised() const {
+    std::vector<MdnsAdvertisedService> out;
+    if (responder_.service_count() > 0) {  // configured by start(): the names as they are now
+      for (std::size_t i = 0; i < responder_.service_count(); ++i) {
+        char name[4 * mdns::kMaxNameLength + 1];
+        responder_.service_instance(i).to_dotted(name, sizeof(name));
+        out.push_back({name, responder_.service_port(i)});
+      }
+      return out;
+    }
+    if (config_.arduino_service) out.push_back({config_.hostname + "._arduino._tcp.local", config_.port});
+    for (const MdnsServiceConfig& service : config_.services)
+      out.push_back({config_.hostname + "." + service.service + "." + service.protocol + ".local", service.port});
+    return out;
+  }
   bool announced() const {
     auto state = responder_.state();
     return state == mdns::ResponderState::announcing || state == mdns::ResponderState::running;
@@ -67,17 +93,29 @@ class MdnsAdvertiser::Impl final : private MdnsHub::Member {
   void configure_responder(const asio::ip::address_v4& ipv4) {
     // The TXT order a real ESP8266 puts on the wire (LEAmDNS sends the entry added last first;
     // ArduinoOTA adds tcp_check, ssh_upload, board, auth_upload), see vectors/espota/mdns-*.txt.
-    const mdns::TxtEntry txt[] = {{"auth_upload", config_.auth ? "yes" : "no"},
-                                  {"board", config_.board.c_str()},
-                                  {"ssh_upload", "no"},
-                                  {"tcp_check", "no"}};
-    mdns::ServiceDescription description;
+    const mdns::TxtEntry arduino_txt[] = {{"auth_upload", config_.auth ? "yes" : "no"},
+                                          {"board", config_.board.c_str()},
+                                          {"ssh_upload", "no"},
+                                          {"tcp_check", "no"}};
+    if (!config_.arduino_service && config_.services.empty())
+      throw std::runtime_error("mDNS advertisement of '" + config_.hostname +
+                               "': no service to advertise (neither _arduino._tcp nor another)");
+    std::vector<mdns::ServiceEntry> services;
+    if (config_.arduino_service) services.push_back({"_arduino", "_tcp", config_.port, arduino_txt, 4});
+    // The responder copies the strings in configure(): these only need to live until then.
+    std::vector<std::vector<mdns::TxtEntry>> txts;
+    txts.reserve(config_.services.size());
+    for (const MdnsServiceConfig& service : config_.services) {
+      std::vector<mdns::TxtEntry>& txt = txts.emplace_back();
+      for (const auto& [key, value] : service.txt) txt.push_back({key.c_str(), value.c_str()});
+      services.push_back({service.service.c_str(), service.protocol.c_str(), service.port, txt.data(), txt.size()});
+    }
+    mdns::HostDescription description;
     description.hostname = config_.hostname.c_str();
     auto address = ipv4.to_bytes();
     for (int i = 0; i < 4; ++i) description.ipv4[i] = address[i];
-    description.port = config_.port;
-    description.txt = txt;
-    description.txt_count = 4;
+    description.services = services.data();
+    description.service_count = services.size();
     mdns::ConfigError error = responder_.configure(description);
     if (error != mdns::ConfigError::ok)
       throw std::runtime_error("mDNS advertisement of '" + config_.hostname + "': " + mdns::describe(error));
@@ -149,5 +187,6 @@ void MdnsAdvertiser::start() { impl_->start(); }
 void MdnsAdvertiser::stop() { impl_->stop(); }
 std::string MdnsAdvertiser::hostname() const { return impl_->hostname(); }
 bool MdnsAdvertiser::announced() const { return impl_->announced(); }
+std::vector<MdnsAdvertisedService> MdnsAdvertiser::advertised() const { return impl_->advertised(); }
 
 }  // namespace otakit::net

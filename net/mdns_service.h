@@ -1,6 +1,8 @@
 // The device side of mDNS: advertises an espota endpoint as a real ESP8266 does (ArduinoOTA +
-// LEAmDNS: `_arduino._tcp`, instance = hostname, TXT tcp_check/ssh_upload/board/auth_upload) and
-// answers A queries for HOST.local, on one interface, driven by an io_context.
+// LEAmDNS: `_arduino._tcp`, instance = hostname, TXT tcp_check/ssh_upload/board/auth_upload), and
+// the further services a sketch adds with MDNS.addService() (e.g. `_http._tcp` for its upload
+// page), every one under the same hostname; answers A queries for HOST.local, on one interface,
+// driven by an io_context.
 //
 // Use from the virtual device (one io_context, one advertiser per device):
 //
@@ -8,6 +10,10 @@
 //   mdns.start();   // throws std::runtime_error / std::system_error (bad address, port 5353 busy...)
 //   io.run();       // probes 3 x 250 ms, announces at 0, 1, 3 s, then answers queries
 //   mdns.stop();    // multicasts the goodbye (TTL 0) and leaves; the destructor does it too
+//
+// With the upload page beside espota (MDNS.addService("http", "tcp", 80) in a sketch):
+//
+//   config.services.push_back(otakit::net::http_service(8080, "/update"));
 //
 // Many devices in one process share one socket per interface, an MdnsHub (mdns_hub.h):
 //
@@ -29,6 +35,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/proto/random_source.h"
 #include "net/clock.h"
@@ -36,6 +44,18 @@
 #include "net/log.h"
 
 namespace otakit::net {
+
+// A DNS-SD service of the device besides _arduino._tcp, as MDNS.addService(service, protocol,
+// port) and MDNS.addServiceTxt() make one; its instance is named after the hostname too.
+struct MdnsServiceConfig {
+  std::string service;            // one label with its underscore, e.g. "_http"
+  std::string protocol = "_tcp";  // "_tcp" or "_udp"
+  uint16_t port = 0;              // put in the SRV record
+  std::vector<std::pair<std::string, std::string>> txt = {};  // key=value entries, in wire order
+};
+
+// `_http._tcp` on `port` with TXT path=<path>, the usual way to point browsers at a page.
+MdnsServiceConfig http_service(uint16_t port, const std::string& path);
 
 struct MdnsAdvertiserConfig {
   std::string interface_address;  // the device's IPv4 address (see above)
@@ -47,6 +67,18 @@ struct MdnsAdvertiserConfig {
   // Draws the random 0-250 ms before the first probe (RFC 6762 §8.1); a seeded one makes a
   // simulated fleet repeatable.
   proto::RandomSource random = secure_random_source();
+  // Advertise _arduino._tcp (port, board, auth above); false: only `services`, e.g. a device that
+  // serves its upload page but no espota.
+  bool arduino_service = true;
+  // Further services, in the order they are announced (at most 3 beside _arduino._tcp, each type
+  // once). start() throws if there is nothing to advertise.
+  std::vector<MdnsServiceConfig> services = {};
+};
+
+// One advertised service instance, as the advertiser names it now.
+struct MdnsAdvertisedService {
+  std::string instance;  // e.g. "esp8266-ee1337._http._tcp.local" (the hostname changes after a conflict)
+  uint16_t port = 0;
 };
 
 class MdnsHub;
@@ -70,6 +102,8 @@ class MdnsAdvertiser {
 
   std::string hostname() const;  // may differ from the configured one after a name conflict
   bool announced() const;        // probing is over and the records are live
+  // What start() advertises: _arduino._tcp first (when configured), then `services` in order.
+  std::vector<MdnsAdvertisedService> advertised() const;
 
  private:
   class Impl;

@@ -8,8 +8,6 @@
 namespace otakit::mdns {
 namespace {
 
-constexpr uint16_t bit(uint8_t id) { return uint16_t(1u << id); }
-
 // Copies a single DNS label given as text; 0 if it is empty, too long or holds a dot.
 size_t copy_label(char* out, const char* text) {
   if (text == nullptr) return 0;
@@ -43,52 +41,92 @@ const char* describe(ConfigError error) {
     case ConfigError::bad_service: return "service and protocol must be labels of 1-63 bytes";
     case ConfigError::bad_txt_entry: return "TXT entry needs a non-empty key without '=' and at most 255 bytes";
     case ConfigError::txt_too_long: return "TXT entries exceed the responder's TXT buffer";
+    case ConfigError::bad_service_count: return "a host advertises 1 to 4 services";
+    case ConfigError::duplicate_service: return "each service type may be advertised once";
+    case ConfigError::too_large: return "the names and TXT entries together do not fit one mDNS packet";
   }
   return "unknown configuration error";
 }
 
 ConfigError Responder::configure(const ServiceDescription& description) {
+  ServiceEntry service;
+  service.service = description.service;
+  service.protocol = description.protocol;
+  service.port = description.port;
+  service.txt = description.txt;
+  service.txt_count = description.txt_count;
+  HostDescription host;
+  host.hostname = description.hostname;
+  memcpy(host.ipv4, description.ipv4, 4);
+  host.services = &service;
+  host.service_count = 1;
+  return configure(host);
+}
+
+ConfigError Responder::configure(const HostDescription& description) {
   state_ = ResponderState::idle;
+  service_count_ = 0;  // until the whole description is accepted, there is nothing to advertise
   if (copy_label(base_hostname_, description.hostname) == 0) return ConfigError::bad_hostname;
-  if (copy_label(service_, description.service) == 0 || copy_label(protocol_, description.protocol) == 0)
-    return ConfigError::bad_service;
-  if (description.txt_count > 0 && description.txt == nullptr) return ConfigError::bad_txt_entry;
+  if (description.services == nullptr || description.service_count == 0 || description.service_count > kMaxServices)
+    return ConfigError::bad_service_count;
   size_t len = 0;
-  for (size_t i = 0; i < description.txt_count; ++i) {
-    const TxtEntry& entry = description.txt[i];
-    size_t key_len = entry.key ? strlen(entry.key) : 0;
-    size_t value_len = entry.value ? strlen(entry.value) : 0;
-    if (key_len == 0 || memchr(entry.key, '=', key_len) != nullptr || key_len + 1 + value_len > 255)
-      return ConfigError::bad_txt_entry;
-    if (len + 1 + key_len + 1 + value_len > kMaxTxtBytes) return ConfigError::txt_too_long;
-    txt_[len++] = uint8_t(key_len + 1 + value_len);
-    memcpy(txt_ + len, entry.key, key_len);
-    txt_[len + key_len] = '=';
-    if (value_len) memcpy(txt_ + len + key_len + 1, entry.value, value_len);
-    len += key_len + 1 + value_len;
+  for (size_t i = 0; i < description.service_count; ++i) {
+    const ServiceEntry& entry = description.services[i];
+    Service& service = services_[i];
+    char label[kMaxLabelLength + 1];
+    service.type_name.clear();
+    if (copy_label(label, entry.service) == 0 || !service.type_name.append_label(label) ||
+        copy_label(label, entry.protocol) == 0 || !service.type_name.append_label(label) ||
+        !service.type_name.append_label("local"))
+      return ConfigError::bad_service;
+    for (size_t j = 0; j < i; ++j) {
+      if (services_[j].type_name.equals(service.type_name)) return ConfigError::duplicate_service;
+    }
+    if (entry.txt_count > 0 && entry.txt == nullptr) return ConfigError::bad_txt_entry;
+    const size_t txt_start = len;
+    for (size_t k = 0; k < entry.txt_count; ++k) {
+      const TxtEntry& txt = entry.txt[k];
+      size_t key_len = txt.key ? strlen(txt.key) : 0;
+      size_t value_len = txt.value ? strlen(txt.value) : 0;
+      if (key_len == 0 || memchr(txt.key, '=', key_len) != nullptr || key_len + 1 + value_len > 255)
+        return ConfigError::bad_txt_entry;
+      if (len + 1 + key_len + 1 + value_len > kMaxTxtBytes) return ConfigError::txt_too_long;
+      txt_[len++] = uint8_t(key_len + 1 + value_len);
+      memcpy(txt_ + len, txt.key, key_len);
+      txt_[len + key_len] = '=';
+      if (value_len) memcpy(txt_ + len + key_len + 1, txt.value, value_len);
+      len += key_len + 1 + value_len;
+    }
+    if (len == txt_start) {  // RFC 6763 §6.1: an empty TXT record is one empty string
+      if (len + 1 > kMaxTxtBytes) return ConfigError::txt_too_long;
+      txt_[len++] = 0;
+    }
+    service.txt_offset = uint16_t(txt_start);
+    service.txt_length = uint16_t(len - txt_start);
+    service.port = entry.port;
   }
-  if (len == 0) txt_[len++] = 0;  // RFC 6763 §6.1: an empty TXT record is one empty string
-  txt_len_ = len;
   memcpy(ipv4_, description.ipv4, 4);
-  port_ = description.port;
   memcpy(hostname_, base_hostname_, sizeof(hostname_));
   conflicts_ = 0;
-  return build_names() ? ConfigError::ok : ConfigError::bad_hostname;
+  service_count_ = description.service_count;
+  ConfigError result = !build_names() ? ConfigError::bad_hostname : !packets_fit() ? ConfigError::too_large
+                                                                                    : ConfigError::ok;
+  if (result != ConfigError::ok) service_count_ = 0;
+  return result;
 }
 
 bool Responder::build_names() {
   const char* const services[] = {"_services", "_dns-sd", "_udp", "local"};
-  const char* const service[] = {service_, protocol_, "local"};
-  const char* const instance[] = {hostname_, service_, protocol_, "local"};
   const char* const host[] = {hostname_, "local"};
   host_name_.clear();
   services_name_.clear();
-  service_name_.clear();
-  instance_name_.clear();
   reverse_name_.clear();
-  if (!append_labels(host_name_, host, 2) || !append_labels(services_name_, services, 4) ||
-      !append_labels(service_name_, service, 3) || !append_labels(instance_name_, instance, 4))
-    return false;
+  if (!append_labels(host_name_, host, 2) || !append_labels(services_name_, services, 4)) return false;
+  for (size_t i = 0; i < service_count_; ++i) {
+    DnsName& instance = services_[i].instance_name;
+    instance.clear();
+    if (!instance.append_label(hostname_) || !instance.append_name(services_[i].type_name)) return false;
+  }
   for (int i = 3; i >= 0; --i) {
     char octet[4];
     TextBuilder(octet, sizeof(octet)).add_u32(ipv4_[i]);
@@ -97,72 +135,101 @@ bool Responder::build_names() {
   return reverse_name_.append_label("in-addr") && reverse_name_.append_label("arpa");
 }
 
-uint32_t Responder::ttl_of(RecordId id) const {
-  return (id == host_a || id == host_reverse || id == host_nsec) ? kHostTtl : kServiceTtl;
+bool Responder::packets_fit() const {
+  // After a conflict the host label may grow by "-N" (at most 11 bytes, uint32 N) wherever it is
+  // written in full: once for the host name and once in each instance name.
+  const size_t margin = 11 * (1 + service_count_);
+  uint8_t packet[kMaxPacket];
+  return build_probe(packet, kMaxPacket - margin) != 0 &&
+         build_announcement(packet, kMaxPacket - margin, TtlMode::normal) != 0;
 }
+
+size_t Responder::service_named(const DnsName& name) const {
+  size_t i = 0;
+  while (i < service_count_ && !services_[i].instance_name.equals(name)) ++i;
+  return i;
+}
+
+uint32_t Responder::ttl_of(RecordId id) const { return is_service_record(id) ? kServiceTtl : kHostTtl; }
 
 bool Responder::write_record(MessageWriter& w, RecordId id, Section section, TtlMode mode, bool flush_allowed) const {
   uint32_t ttl = ttl_of(id);
   if (mode == TtlMode::goodbye) ttl = 0;
   if (mode == TtlMode::legacy && ttl > kLegacyTtl) ttl = kLegacyTtl;
-  bool shared = id == services_ptr || id == service_ptr;
+  bool shared = is_service_record(id) && (kind_of(id) == enumeration_ptr || kind_of(id) == service_ptr);
   // Cache-flush marks records this host owns alone; legacy resolvers must not see the bit (§6.7, §10.2).
   uint16_t rclass = uint16_t(kClassIn | (!shared && flush_allowed && mode != TtlMode::legacy ? kClassTopBit : 0));
   bool ok = false;
-  switch (id) {
-    case host_a:
-      ok = w.begin_record(section, host_name_, kTypeA, rclass, ttl) && w.put_bytes(ipv4_, 4);
-      break;
-    case host_reverse:
-      ok = w.begin_record(section, reverse_name_, kTypePtr, rclass, ttl) && w.put_name(host_name_);
-      break;
-    case host_nsec:  // next name = own name, window 0, one bitmap byte: A (type 1)
-      ok = w.begin_record(section, host_name_, kTypeNsec, rclass, ttl) && w.put_name_uncompressed(host_name_) &&
-           w.put_bytes("\x00\x01\x40", 3);
-      break;
-    case services_ptr:
-      ok = w.begin_record(section, services_name_, kTypePtr, rclass, ttl) && w.put_name(service_name_);
+  if (!is_service_record(id)) {
+    switch (HostRecord(id)) {
+      case host_a:
+        ok = w.begin_record(section, host_name_, kTypeA, rclass, ttl) && w.put_bytes(ipv4_, 4);
+        break;
+      case host_reverse:
+        ok = w.begin_record(section, reverse_name_, kTypePtr, rclass, ttl) && w.put_name(host_name_);
+        break;
+      case host_nsec:  // next name = own name, window 0, one bitmap byte: A (type 1)
+        ok = w.begin_record(section, host_name_, kTypeNsec, rclass, ttl) && w.put_name_uncompressed(host_name_) &&
+             w.put_bytes("\x00\x01\x40", 3);
+        break;
+      case kHostRecords:
+        break;
+    }
+    return ok && w.end_record();
+  }
+  const Service& s = services_[service_of(id)];
+  switch (kind_of(id)) {
+    case enumeration_ptr:
+      ok = w.begin_record(section, services_name_, kTypePtr, rclass, ttl) && w.put_name(s.type_name);
       break;
     case service_ptr:
-      ok = w.begin_record(section, service_name_, kTypePtr, rclass, ttl) && w.put_name(instance_name_);
+      ok = w.begin_record(section, s.type_name, kTypePtr, rclass, ttl) && w.put_name(s.instance_name);
       break;
     case instance_srv:
-      ok = w.begin_record(section, instance_name_, kTypeSrv, rclass, ttl) && w.put_u16(0) && w.put_u16(0) &&
-           w.put_u16(port_) && w.put_name(host_name_);
+      ok = w.begin_record(section, s.instance_name, kTypeSrv, rclass, ttl) && w.put_u16(0) && w.put_u16(0) &&
+           w.put_u16(s.port) && w.put_name(host_name_);
       break;
     case instance_txt:
-      ok = w.begin_record(section, instance_name_, kTypeTxt, rclass, ttl) && w.put_bytes(txt_, txt_len_);
+      ok = w.begin_record(section, s.instance_name, kTypeTxt, rclass, ttl) &&
+           w.put_bytes(txt_ + s.txt_offset, s.txt_length);
       break;
     case instance_nsec:  // window 0, five bitmap bytes: TXT (16) and SRV (33)
-      ok = w.begin_record(section, instance_name_, kTypeNsec, rclass, ttl) &&
-           w.put_name_uncompressed(instance_name_) && w.put_bytes("\x00\x05\x00\x00\x80\x00\x40", 7);
+      ok = w.begin_record(section, s.instance_name, kTypeNsec, rclass, ttl) &&
+           w.put_name_uncompressed(s.instance_name) && w.put_bytes("\x00\x05\x00\x00\x80\x00\x40", 7);
       break;
-    case kRecordCount:
+    case kServiceRecords:
       break;
   }
   return ok && w.end_record();
 }
 
 size_t Responder::build_probe(uint8_t* out, size_t capacity) const {
-  // One probe for both names (§8.1): ANY questions asking for unicast replies, and the
-  // records we intend to own in the authority section for simultaneous-probe tie-breaking.
+  // One probe for all names (§8.1): ANY questions asking for unicast replies, and the records
+  // we intend to own in the authority section for simultaneous-probe tie-breaking.
   MessageWriter w(out, capacity, 0, 0);
   w.add_question(host_name_, kTypeAny, kClassIn | kClassTopBit);
-  w.add_question(instance_name_, kTypeAny, kClassIn | kClassTopBit);
+  for (size_t i = 0; i < service_count_; ++i) w.add_question(services_[i].instance_name, kTypeAny, kClassIn | kClassTopBit);
   write_record(w, host_a, Section::authority, TtlMode::normal, false);
-  write_record(w, instance_srv, Section::authority, TtlMode::normal, false);
-  write_record(w, instance_txt, Section::authority, TtlMode::normal, false);
+  for (size_t i = 0; i < service_count_; ++i) {
+    write_record(w, service_record(i, instance_srv), Section::authority, TtlMode::normal, false);
+    write_record(w, service_record(i, instance_txt), Section::authority, TtlMode::normal, false);
+  }
   return w.finish();
 }
 
 size_t Responder::build_announcement(uint8_t* out, size_t capacity, TtlMode mode) const {
   MessageWriter w(out, capacity, 0, kFlagResponse | kFlagAuthoritative);
-  const RecordId order[] = {host_a, host_reverse, services_ptr, service_ptr, instance_srv, instance_txt};
-  for (RecordId id : order) write_record(w, id, Section::answer, mode, true);
+  write_record(w, host_a, Section::answer, mode, true);
+  write_record(w, host_reverse, Section::answer, mode, true);
+  const ServiceRecord announced[] = {enumeration_ptr, service_ptr, instance_srv, instance_txt};
+  for (size_t i = 0; i < service_count_; ++i) {
+    for (ServiceRecord kind : announced) write_record(w, service_record(i, kind), Section::answer, mode, true);
+  }
   return w.finish();
 }
 
 void Responder::start(uint32_t now_ms, uint32_t first_probe_delay_ms) {
+  if (service_count_ == 0) return;  // not configured, or the configuration was refused
   memcpy(hostname_, base_hostname_, sizeof(hostname_));
   conflicts_ = 0;
   build_names();
@@ -202,8 +269,8 @@ size_t Responder::on_timer(uint32_t now_ms, uint8_t* out, size_t capacity) {
     state_ = ResponderState::announcing;  // no conflict within 250 ms of the last probe
   }
   size_t len = build_announcement(out, capacity, TtlMode::normal);
-  for (uint8_t id = 0; id < kRecordCount; ++id) {
-    if (id == host_nsec || id == instance_nsec) continue;
+  for (RecordId id = 0; id < record_count(); ++id) {
+    if (id == host_nsec || (is_service_record(id) && kind_of(id) == instance_nsec)) continue;
     multicast_once_[id] = true;
     last_multicast_ms_[id] = now_ms;
   }
@@ -223,28 +290,39 @@ size_t Responder::goodbye(uint8_t* out, size_t capacity) {
   return len;
 }
 
-uint16_t Responder::records_for(const Question& q) const {
+Responder::RecordSet Responder::records_for(const Question& q) const {
   bool any = q.type == kTypeAny;
-  if (q.name.equals(services_name_)) return (any || q.type == kTypePtr) ? bit(services_ptr) : 0;
-  if (q.name.equals(service_name_)) return (any || q.type == kTypePtr) ? bit(service_ptr) : 0;
-  if (q.name.equals(reverse_name_)) return (any || q.type == kTypePtr) ? bit(host_reverse) : 0;
-  if (q.name.equals(instance_name_)) {
-    if (any) return bit(instance_srv) | bit(instance_txt);
-    if (q.type == kTypeSrv) return bit(instance_srv);
-    if (q.type == kTypeTxt) return bit(instance_txt);
-    return bit(instance_nsec);  // we own the name but not this type: say so (§6.1)
+  bool ptr = any || q.type == kTypePtr;
+  RecordSet set = 0;
+  if (q.name.equals(services_name_)) {  // DNS-SD service type enumeration (RFC 6763 §9)
+    for (size_t i = 0; i < service_count_; ++i) set |= bit(service_record(i, enumeration_ptr));
+    return ptr ? set : 0;
+  }
+  for (size_t i = 0; i < service_count_; ++i) {
+    if (q.name.equals(services_[i].type_name)) return ptr ? bit(service_record(i, service_ptr)) : 0;
+  }
+  if (q.name.equals(reverse_name_)) return ptr ? bit(host_reverse) : 0;
+  size_t i = service_named(q.name);
+  if (i < service_count_) {
+    if (any) return bit(service_record(i, instance_srv)) | bit(service_record(i, instance_txt));
+    if (q.type == kTypeSrv) return bit(service_record(i, instance_srv));
+    if (q.type == kTypeTxt) return bit(service_record(i, instance_txt));
+    return bit(service_record(i, instance_nsec));  // we own the name but not this type: say so (§6.1)
   }
   if (q.name.equals(host_name_)) return (any || q.type == kTypeA) ? bit(host_a) : bit(host_nsec);
   return 0;
 }
 
-uint16_t Responder::additionals_for(uint16_t answers) const {
+Responder::RecordSet Responder::additionals_for(RecordSet answers) const {
   // RFC 6763 §12: a PTR answer carries SRV, TXT and address; an SRV answer carries the address.
-  uint16_t extra = 0;
-  if (answers & bit(service_ptr)) extra |= bit(instance_srv) | bit(instance_txt) | bit(host_a);
-  if (answers & bit(instance_srv)) extra |= bit(host_a);
+  RecordSet extra = 0;
+  for (size_t i = 0; i < service_count_; ++i) {
+    RecordSet srv = bit(service_record(i, instance_srv));
+    if (answers & bit(service_record(i, service_ptr))) extra |= srv | bit(service_record(i, instance_txt)) | bit(host_a);
+    if (answers & srv) extra |= bit(host_a);
+  }
   if ((answers | extra) & bit(host_a)) extra |= bit(host_nsec);
-  return uint16_t(extra & ~answers);
+  return extra & ~answers;
 }
 
 bool Responder::matches_our_record(const MessageReader& reader, const Record& record, RecordId& id) const {
@@ -257,23 +335,33 @@ bool Responder::matches_our_record(const MessageReader& reader, const Record& re
   if (record.type == kTypePtr) {
     DnsName target;
     if (reader.read_ptr(record, target) != ParseError::ok) return false;
-    id = services_ptr;
-    if (record.name.equals(services_name_) && target.equals(service_name_)) return true;
-    id = service_ptr;
-    if (record.name.equals(service_name_) && target.equals(instance_name_)) return true;
+    bool enumeration = record.name.equals(services_name_);
+    for (size_t i = 0; i < service_count_; ++i) {
+      const Service& s = services_[i];
+      if (enumeration && target.equals(s.type_name)) {
+        id = service_record(i, enumeration_ptr);
+        return true;
+      }
+      if (!enumeration && record.name.equals(s.type_name) && target.equals(s.instance_name)) {
+        id = service_record(i, service_ptr);
+        return true;
+      }
+    }
     id = host_reverse;
     return record.name.equals(reverse_name_) && target.equals(host_name_);
   }
-  if (!record.name.equals(instance_name_)) return false;
+  size_t i = service_named(record.name);
+  if (i == service_count_) return false;
+  const Service& s = services_[i];
   if (record.type == kTypeSrv) {
     SrvData srv;
-    id = instance_srv;
+    id = service_record(i, instance_srv);
     return reader.read_srv(record, srv) == ParseError::ok && srv.priority == 0 && srv.weight == 0 &&
-           srv.port == port_ && srv.target.equals(host_name_);
+           srv.port == s.port && srv.target.equals(host_name_);
   }
   if (record.type == kTypeTxt) {
-    id = instance_txt;
-    return record.rdata_length == txt_len_ && memcmp(reader.rdata(record), txt_, txt_len_) == 0;
+    id = service_record(i, instance_txt);
+    return record.rdata_length == s.txt_length && memcmp(reader.rdata(record), txt_ + s.txt_offset, s.txt_length) == 0;
   }
   return false;
 }
@@ -283,32 +371,33 @@ bool Responder::conflicts_with_us(const MessageReader& reader, const Record& rec
   // types we do not own are no claim; our own looped-back packets carry identical data.
   if (record.rclass != kClassIn || record.ttl == 0) return false;
   bool ours = (record.type == kTypeA && record.name.equals(host_name_)) ||
-              ((record.type == kTypeSrv || record.type == kTypeTxt) && record.name.equals(instance_name_));
+              ((record.type == kTypeSrv || record.type == kTypeTxt) && service_named(record.name) < service_count_);
   RecordId id;
   return ours && !matches_our_record(reader, record, id);
 }
 
 int Responder::compare_probe(const MessageReader& reader, const Record& record) const {
   // Simultaneous-probe tie-break (§8.2), reduced to the record that decides it in practice:
-  // our A record for the host name, our SRV record for the instance name. >0: the other host wins.
+  // our A record for the host name, our SRV record for an instance name. >0: the other host wins.
   if (record.section != Section::authority) return 0;
   if (record.name.equals(host_name_)) {
     if (record.rclass != kClassIn) return record.rclass > kClassIn ? 1 : -1;
     if (record.type != kTypeA) return record.type > kTypeA ? 1 : -1;
     return compare_bytes(reader.rdata(record), record.rdata_length, ipv4_, 4);
   }
-  if (record.name.equals(instance_name_) && record.type == kTypeSrv && record.rclass == kClassIn) {
+  size_t i = service_named(record.name);
+  if (i < service_count_ && record.type == kTypeSrv && record.rclass == kClassIn) {
     SrvData srv;
     if (reader.read_srv(record, srv) != ParseError::ok) return 0;
     uint8_t theirs[6 + kMaxNameLength];
     uint8_t ours[6 + kMaxNameLength];
     const uint16_t their_fields[3] = {srv.priority, srv.weight, srv.port};
-    const uint16_t our_fields[3] = {0, 0, port_};
-    for (size_t i = 0; i < 3; ++i) {
-      theirs[2 * i] = uint8_t(their_fields[i] >> 8);
-      theirs[2 * i + 1] = uint8_t(their_fields[i]);
-      ours[2 * i] = uint8_t(our_fields[i] >> 8);
-      ours[2 * i + 1] = uint8_t(our_fields[i]);
+    const uint16_t our_fields[3] = {0, 0, services_[i].port};
+    for (size_t k = 0; k < 3; ++k) {
+      theirs[2 * k] = uint8_t(their_fields[k] >> 8);
+      theirs[2 * k + 1] = uint8_t(their_fields[k]);
+      ours[2 * k] = uint8_t(our_fields[k] >> 8);
+      ours[2 * k + 1] = uint8_t(our_fields[k]);
     }
     memcpy(theirs + 6, srv.target.wire(), srv.target.wire_length());
     memcpy(ours + 6, host_name_.wire(), host_name_.wire_length());
@@ -351,13 +440,13 @@ Reply Responder::on_packet(const uint8_t* data, size_t len, uint16_t source_port
 
 Reply Responder::answer_query(MessageReader& reader, const uint8_t* data, size_t len, uint16_t source_port,
                               uint32_t now_ms, uint8_t* out, size_t capacity) {
-  uint16_t answers = 0;
+  RecordSet answers = 0;
   bool all_unicast = true;
   Question question;
   ParseError error;
   while ((error = reader.read_question(question)) == ParseError::ok) {
     if (question.qclass != kClassIn && question.qclass != kClassAny) continue;
-    uint16_t records = records_for(question);
+    RecordSet records = records_for(question);
     answers |= records;
     if (records != 0 && !question.unicast_response) all_unicast = false;
   }
@@ -368,7 +457,7 @@ Reply Responder::answer_query(MessageReader& reader, const uint8_t* data, size_t
   while ((error = reader.read_record(record)) == ParseError::ok) {
     RecordId id;
     if (record.section == Section::answer && matches_our_record(reader, record, id) && record.ttl >= ttl_of(id) / 2)
-      answers = uint16_t(answers & ~bit(id));
+      answers &= ~bit(id);
   }
   if (error != ParseError::end_of_section || answers == 0) return {};
 
@@ -380,40 +469,29 @@ Reply Responder::answer_query(MessageReader& reader, const uint8_t* data, size_t
   if (!legacy && !probe && all_unicast) {
     // §5.4: answer QU by unicast only if the records were multicast within a quarter TTL.
     unicast = true;
-    for (uint8_t id = 0; id < kRecordCount; ++id) {
-      bool recent = multicast_once_[id] && now_ms - last_multicast_ms_[id] < ttl_of(RecordId(id)) * 250;
+    for (RecordId id = 0; id < record_count(); ++id) {
+      bool recent = multicast_once_[id] && now_ms - last_multicast_ms_[id] < ttl_of(id) * 250;
       if ((answers & bit(id)) && !recent) unicast = false;
     }
   }
   if (!unicast) {
     // §6: multicast a record at most once per second (every 250 ms when defending against a probe).
     uint32_t min_gap_ms = probe ? 250 : 1000;
-    for (uint8_t id = 0; id < kRecordCount; ++id) {
+    for (RecordId id = 0; id < record_count(); ++id) {
       if ((answers & bit(id)) && multicast_once_[id] && now_ms - last_multicast_ms_[id] < min_gap_ms)
-        answers = uint16_t(answers & ~bit(id));
+        answers &= ~bit(id);
     }
     if (answers == 0) return {};
   }
-  uint16_t additionals = additionals_for(answers);
-
-  MessageWriter w(out, capacity, legacy ? reader.header().id : 0, kFlagResponse | kFlagAuthoritative);
-  if (legacy) {  // §6.7: a legacy resolver needs its ID and its questions repeated
-    MessageReader again;
-    again.open(data, len);
-    while (again.read_question(question) == ParseError::ok)
-      w.add_question(question.name, question.type, question.qclass);
+  RecordSet additionals = additionals_for(answers);
+  size_t length = build_answer(reader, data, len, legacy, answers, additionals, out, capacity);
+  if (length == 0 && additionals != 0) {  // additionals are a courtesy: send the answers alone
+    additionals = 0;
+    length = build_answer(reader, data, len, legacy, answers, additionals, out, capacity);
   }
-  TtlMode mode = legacy ? TtlMode::legacy : TtlMode::normal;
-  for (uint8_t id = 0; id < kRecordCount; ++id) {
-    if (answers & bit(id)) write_record(w, RecordId(id), Section::answer, mode, true);
-  }
-  for (uint8_t id = 0; id < kRecordCount; ++id) {
-    if (additionals & bit(id)) write_record(w, RecordId(id), Section::additional, mode, true);
-  }
-  size_t length = w.finish();
   if (length == 0) return {};
   if (!unicast) {
-    for (uint8_t id = 0; id < kRecordCount; ++id) {
+    for (RecordId id = 0; id < record_count(); ++id) {
       if ((answers | additionals) & bit(id)) {
         multicast_once_[id] = true;
         last_multicast_ms_[id] = now_ms;
@@ -421,6 +499,26 @@ Reply Responder::answer_query(MessageReader& reader, const uint8_t* data, size_t
     }
   }
   return {length, unicast};
+}
+
+size_t Responder::build_answer(const MessageReader& query, const uint8_t* data, size_t len, bool legacy,
+                               RecordSet answers, RecordSet additionals, uint8_t* out, size_t capacity) const {
+  MessageWriter w(out, capacity, legacy ? query.header().id : 0, kFlagResponse | kFlagAuthoritative);
+  if (legacy) {  // §6.7: a legacy resolver needs its ID and its questions repeated
+    MessageReader again;
+    Question question;
+    again.open(data, len);
+    while (again.read_question(question) == ParseError::ok)
+      w.add_question(question.name, question.type, question.qclass);
+  }
+  TtlMode mode = legacy ? TtlMode::legacy : TtlMode::normal;
+  for (RecordId id = 0; id < record_count(); ++id) {
+    if (answers & bit(id)) write_record(w, id, Section::answer, mode, true);
+  }
+  for (RecordId id = 0; id < record_count(); ++id) {
+    if (additionals & bit(id)) write_record(w, id, Section::additional, mode, true);
+  }
+  return w.finish();
 }
 
 }  // namespace otakit::mdns

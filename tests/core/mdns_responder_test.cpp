@@ -13,10 +13,15 @@
 namespace otakit::mdns {
 namespace {
 
+using test::Answer;
 using test::Bytes;
 using test::describe_records;
 using test::dotted;
+using test::feed;
+using test::query;
 using test::recorded_packet;
+using test::run_until_running;
+using test::Sent;
 
 // The order a real ESP8266 puts them on the wire (LEAmDNS emits the last added first).
 const TxtEntry kAuthTxt[] = {{"auth_upload", "yes"}, {"board", "generic"}, {"ssh_upload", "no"}, {"tcp_check", "no"}};
@@ -31,67 +36,6 @@ ServiceDescription esp_description(const TxtEntry* txt = kAuthTxt) {
   d.txt = txt;
   d.txt_count = 4;
   return d;
-}
-
-struct Question_ {
-  const char* name;
-  uint16_t type;
-  bool unicast;
-};
-
-struct KnownAnswer {
-  const char* name;
-  const char* target;
-  uint32_t ttl;
-};
-
-Bytes query(std::initializer_list<Question_> questions, std::initializer_list<KnownAnswer> known = {},
-            uint16_t id = 0) {
-  uint8_t buf[1500];
-  MessageWriter w(buf, sizeof(buf), id, 0);
-  for (const Question_& q : questions) {
-    DnsName name;
-    name.set_dotted(q.name);
-    w.add_question(name, q.type, uint16_t(kClassIn | (q.unicast ? kClassTopBit : 0)));
-  }
-  for (const KnownAnswer& k : known) {
-    DnsName name, target;
-    name.set_dotted(k.name);
-    target.set_dotted(k.target);
-    w.begin_record(Section::answer, name, kTypePtr, kClassIn, k.ttl);
-    w.put_name(target);
-    w.end_record();
-  }
-  size_t n = w.finish();
-  return Bytes(buf, buf + n);
-}
-
-struct Sent {
-  uint32_t at_ms;
-  Bytes packet;
-};
-
-// Drives the timer from `now` until the responder runs; returns every packet with its time.
-std::vector<Sent> run_until_running(Responder& r, uint32_t now) {
-  std::vector<Sent> sent;
-  uint8_t buf[Responder::kMaxPacket];
-  for (int guard = 0; guard < 20 && r.timer_pending(); ++guard) {
-    now = r.timer_due_ms();
-    size_t n = r.on_timer(now, buf, sizeof(buf));
-    sent.push_back({now, Bytes(buf, buf + n)});
-  }
-  return sent;
-}
-
-struct Answer {
-  Reply reply;
-  Bytes packet;
-};
-
-Answer feed(Responder& r, const Bytes& in, uint32_t now, uint16_t port = kMdnsPort) {
-  uint8_t buf[Responder::kMaxPacket];
-  Reply reply = r.on_packet(in.data(), in.size(), port, now, buf, sizeof(buf));
-  return {reply, Bytes(buf, buf + reply.length)};
 }
 
 std::string without_section(const std::string& line) { return line.substr(3); }

@@ -1,12 +1,15 @@
-// Helpers for the mDNS tests: the recorded LEAmDNS packets and readable decodes of our own packets.
+// Helpers for the mDNS tests: the recorded LEAmDNS packets, readable decodes of our own packets,
+// queries built from a list of questions, and a responder driven through its timers.
 #pragma once
 #include <cstdint>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/mdns/dns_message.h"
+#include "core/mdns/mdns_responder.h"
 
 namespace otakit::mdns::test {
 
@@ -91,6 +94,71 @@ inline std::vector<std::string> describe_records(const Bytes& packet) {
     lines.push_back(describe_record(reader, record));
   if (error != ParseError::end_of_section) lines.push_back(std::string("ERROR ") + describe(error));
   return lines;
+}
+
+// A question of query(): name, type, and whether it asks for a unicast reply (QU).
+struct Question_ {
+  const char* name;
+  uint16_t type;
+  bool unicast;
+};
+
+// A PTR record the querier already holds (known-answer list, RFC 6762 §7.1).
+struct KnownAnswer {
+  const char* name;
+  const char* target;
+  uint32_t ttl;
+};
+
+inline Bytes query(std::initializer_list<Question_> questions, std::initializer_list<KnownAnswer> known = {},
+            uint16_t id = 0) {
+  uint8_t buf[1500];
+  MessageWriter w(buf, sizeof(buf), id, 0);
+  for (const Question_& q : questions) {
+    DnsName name;
+    name.set_dotted(q.name);
+    w.add_question(name, q.type, uint16_t(kClassIn | (q.unicast ? kClassTopBit : 0)));
+  }
+  for (const KnownAnswer& k : known) {
+    DnsName name, target;
+    name.set_dotted(k.name);
+    target.set_dotted(k.target);
+    w.begin_record(Section::answer, name, kTypePtr, kClassIn, k.ttl);
+    w.put_name(target);
+    w.end_record();
+  }
+  size_t n = w.finish();
+  return Bytes(buf, buf + n);
+}
+
+struct Sent {
+  uint32_t at_ms;
+  Bytes packet;
+};
+
+// Drives the timer from `now` until the responder runs; returns every packet with its time.
+inline std::vector<Sent> run_until_running(Responder& r, uint32_t now) {
+  std::vector<Sent> sent;
+  uint8_t buf[Responder::kMaxPacket];
+  for (int guard = 0; guard < 20 && r.timer_pending(); ++guard) {
+    now = r.timer_due_ms();
+    size_t n = r.on_timer(now, buf, sizeof(buf));
+    sent.push_back({now, Bytes(buf, buf + n)});
+  }
+  return sent;
+}
+
+struct Answer {
+  Reply reply;
+  Bytes packet;
+};
+
+// Feeds `in` from `port` at `now`; the reply is built into `capacity` bytes.
+inline Answer feed(Responder& r, const Bytes& in, uint32_t now, uint16_t port = kMdnsPort,
+                   size_t capacity = Responder::kMaxPacket) {
+  uint8_t buf[Responder::kMaxPacket];
+  Reply reply = r.on_packet(in.data(), in.size(), port, now, buf, capacity);
+  return {reply, Bytes(buf, buf + reply.length)};
 }
 
 }  // namespace otakit::mdns::test

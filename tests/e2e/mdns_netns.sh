@@ -2,7 +2,9 @@
 # mDNS end to end in a network namespace this script creates (lo with multicast, plus a veth pair
 # as a second interface): two advertisers claim the same name (the second renames itself), the
 # group is joined on lo only, and python3-zeroconf and `otakit discover` see both devices; a
-# goodbye removes one. Usage: mdns_netns.sh <otakit_test_mdns_advertise> <otakit>
+# virtual device (`otakit device --ota-port --http-port --mdns`) is found by zeroconf under
+# _arduino._tcp and _http._tcp with one hostname; a goodbye removes one.
+# Usage: mdns_netns.sh <otakit_test_mdns_advertise> <otakit>
 set -euo pipefail
 advertise=$1
 otakit=$2
@@ -59,8 +61,19 @@ joined=$(in_ns awk '/^[0-9]/ {dev=$2} /FB0000E0/ {print dev}' /proc/net/igmp | s
 start_advertiser "$dir/second.log" --interface-address 127.0.0.2 --hostname "$host" --port 8267 --board generic
 grep -qx "announced $host-2" "$dir/second.log" || fail "second advertiser should rename: $(cat "$dir/second.log")"
 
+# A virtual device serving espota and the upload page, advertising both over mDNS.
+device_host="$host-dev"
+ip netns exec "$ns" "$otakit" device --flash "$dir/dev.bin" --bind 127.0.0.3 --ota-port 8270 --http-port 8090 \
+  --mdns --hostname "$device_host" >"$dir/device.log" 2>&1 &
+pids+=($!)
+want_line="mdns: advertising $device_host._arduino._tcp.local (port 8270) and $device_host._http._tcp.local (port 8090) on 127.0.0.3"
+for _ in $(seq 100); do grep -qF "$want_line" "$dir/device.log" && break; sleep 0.1; done
+grep -qF "$want_line" "$dir/device.log" || fail "device did not log '$want_line': $(cat "$dir/device.log")"
+
 in_ns timeout 60 /usr/bin/python3 "$here/mdns_zeroconf_check.py" --otakit "$otakit" --host "$host" \
-  --renamed "$host-2" --first-pid "$first_pid" --other-address 10.253.0.1 || fail "zeroconf / discover checks"
+  --renamed "$host-2" --first-pid "$first_pid" --other-address 10.253.0.1 \
+  --device-host "$device_host" --device-address 127.0.0.3 --device-ota-port 8270 --device-http-port 8090 ||
+  fail "zeroconf / discover checks"
 
 wait "$first_pid" || fail "first advertiser exited with an error"
 grep -qx "stopped $host" "$dir/first.log" || fail "first advertiser did not stop cleanly: $(cat "$dir/first.log")"

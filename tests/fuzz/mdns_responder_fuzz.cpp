@@ -1,5 +1,6 @@
 // The responder's input path: any datagram, in the probing or the running state, from port 5353
-// or a legacy port. Whatever it sends back must be a well-formed packet that fits its buffer.
+// or a legacy port, with one service (_arduino._tcp) or two (_http._tcp beside it). Whatever it
+// sends back must be a well-formed packet that fits its buffer.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,18 +32,20 @@ void check_well_formed(const uint8_t* packet, size_t len) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  // First byte: bit 0 = still probing, bit 1 = legacy source port; the rest is the datagram.
+  // First byte: bit 0 = still probing, bit 1 = legacy source port, bit 2 = two services; the
+  // rest is the datagram.
   bool probing = data[0] & 1;
   uint16_t port = (data[0] & 2) ? 40000 : kMdnsPort;
   static const TxtEntry txt[] = {{"auth_upload", "yes"}, {"board", "generic"}, {"ssh_upload", "no"},
                                  {"tcp_check", "no"}};
-  ServiceDescription description;
+  static const TxtEntry http_txt[] = {{"path", "/update"}};
+  const ServiceEntry services[] = {{"_arduino", "_tcp", 8266, txt, 4}, {"_http", "_tcp", 8080, http_txt, 1}};
+  HostDescription description;
   description.hostname = "esp8266-ee1337";
   description.ipv4[0] = 127;
   description.ipv4[3] = 1;
-  description.port = 8266;
-  description.txt = txt;
-  description.txt_count = 4;
+  description.services = services;
+  description.service_count = (data[0] & 4) ? 2 : 1;
   static Responder responder;
   if (responder.configure(description) != ConfigError::ok) __builtin_trap();
   responder.start(0, 0);

@@ -10,6 +10,7 @@ otakit_add_test(test_host_espota SOURCES espota_responder_test.cpp espota_upload
                 LIBS otakit_device otakit_host)
 otakit_add_test(test_host_clock_log SOURCES clock_test.cpp log_test.cpp LIBS otakit_net)
 otakit_add_test(test_host_mdns SOURCES mdns_net_test.cpp mdns_hub_test.cpp LIBS otakit_net)
+otakit_add_test(test_host_device_mdns SOURCES device_mdns_test.cpp LIBS otakit_device otakit_host)
 otakit_add_test(test_host_signed_update SOURCES signed_update_test.cpp LIBS otakit_host otakit_device)
 otakit_add_test(test_host_many_devices SOURCES many_devices_test.cpp LIBS otakit_device otakit_host)
 add_dependencies(test_host_many_devices otakit)

@@ -6,7 +6,10 @@
 
 #include <array>
 #include <cstdio>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net/log_sinks.h"
 #include "net/mdns_discovery.h"
@@ -82,6 +85,89 @@ TEST_F(PrivateNetwork, LateComerWithTheSameNameRenamesItself) {
   EXPECT_EQ(result.devices[1].name, "twin-2");
   EXPECT_EQ(result.devices[1].address, "127.0.0.2");
   EXPECT_EQ(result.devices[1].port, 8267);
+}
+
+// A sketch with ArduinoOTA and MDNS.addService("http", "tcp", 8080): browsers of either type find
+// their instance of the one host, by query after the announcements are over, and the service
+// enumeration lists both types; `otakit discover` (which browses _arduino._tcp) is not disturbed.
+TEST_F(PrivateNetwork, UploadPageIsAdvertisedAsHttpBesideArduino) {
+  MdnsAdvertiserConfig config{"127.0.0.1", "esp8266-abc123", 8266, "nodemcuv2", true, {}};
+  config.services.push_back(http_service(8080, "/update"));
+  MdnsAdvertiser advertiser(io, clock, config);
+  advertiser.start();
+  run_for(milliseconds(6000));  // probes and all three announcements are over
+  ASSERT_TRUE(advertiser.announced());
+  using Advertised = std::vector<std::pair<std::string, uint16_t>>;
+  Advertised advertised;
+  for (const MdnsAdvertisedService& s : advertiser.advertised()) advertised.emplace_back(s.instance, s.port);
+  EXPECT_EQ(advertised, (Advertised{{"esp8266-abc123._arduino._tcp.local", 8266},
+                                    {"esp8266-abc123._http._tcp.local", 8080}}));
+
+  TypeBrowser http(io, "_http"), arduino(io, "_arduino");
+  http.query();
+  arduino.query();
+  http.enumerate();
+  run_for(milliseconds(10));
+  ASSERT_EQ(http.found().size(), 1u);
+  const mdns::DiscoveredService& page = *http.found()[0];
+  EXPECT_EQ(TypeBrowser::dotted(page.instance), "esp8266-abc123._http._tcp.local");
+  EXPECT_EQ(TypeBrowser::dotted(page.target), "esp8266-abc123.local");
+  EXPECT_EQ(page.port, 8080);
+  EXPECT_TRUE(page.complete());
+  EXPECT_EQ(page.ipv4[0], 127);
+  EXPECT_EQ(page.ipv4[3], 1);
+  EXPECT_EQ(TypeBrowser::txt_value(page, "path"), "/update");
+  ASSERT_EQ(arduino.found().size(), 1u);
+  EXPECT_EQ(arduino.found()[0]->port, 8266);
+  EXPECT_EQ(TypeBrowser::txt_value(*arduino.found()[0], "board"), "nodemcuv2");
+  EXPECT_EQ(TypeBrowser::txt_value(*arduino.found()[0], "path"), "<absent>") << "each instance has its own TXT";
+  EXPECT_EQ(http.types(), (std::set<std::string>{"_arduino._tcp.local", "_http._tcp.local"}));
+
+  run_for(milliseconds(1000));  // the _arduino PTR may be multicast again (at most once a second)
+  MdnsDiscovery discovery(io, clock, {"127.0.0.1", milliseconds(1500), 16, {}});
+  DiscoveryResult result;
+  discovery.start([&](DiscoveryResult r) { result = std::move(r); });
+  run_for(milliseconds(1500));
+  ASSERT_EQ(result.devices.size(), 1u);
+  EXPECT_EQ(result.devices[0].port, 8266);
+  EXPECT_EQ(result.devices[0].board, "nodemcuv2");
+  EXPECT_EQ(result.incomplete, 0u);
+}
+
+TEST_F(PrivateNetwork, WithoutEspotaOnlyTheHttpServiceIsAdvertised) {
+  MdnsAdvertiserConfig config{"127.0.0.1", "page-only", 8266, "generic", false, {}};
+  config.arduino_service = false;
+  config.services.push_back(http_service(8081, "/fw"));
+  MdnsAdvertiser advertiser(io, clock, config);
+  advertiser.start();
+  run_for(milliseconds(6000));
+  ASSERT_TRUE(advertiser.announced());
+  TypeBrowser http(io, "_http"), arduino(io, "_arduino");
+  http.query();
+  arduino.query();
+  http.enumerate();
+  run_for(milliseconds(10));
+  ASSERT_EQ(http.found().size(), 1u);
+  EXPECT_EQ(http.found()[0]->port, 8081);
+  EXPECT_EQ(TypeBrowser::txt_value(*http.found()[0], "path"), "/fw");
+  EXPECT_TRUE(arduino.found().empty());
+  EXPECT_EQ(http.types(), std::set<std::string>{"_http._tcp.local"});
+}
+
+TEST_F(PrivateNetwork, NothingToAdvertiseIsRefusedAtStart) {
+  MdnsAdvertiserConfig config{"127.0.0.1", "silent", 8266, "generic", false, {}};
+  config.arduino_service = false;
+  MdnsAdvertiser advertiser(io, clock, config);
+  try {
+    advertiser.start();
+    FAIL() << "an advertiser with no service must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no service to advertise"), std::string::npos) << e.what();
+  }
+  config.arduino_service = true;
+  config.services = {http_service(80, "/"), http_service(81, "/")};
+  MdnsAdvertiser twice(io, clock, config);
+  EXPECT_THROW(twice.start(), std::runtime_error) << "the same type twice";
 }
 
 TEST_F(PrivateNetwork, InterfaceIsChosenByAddressSubnetOrDefault) {

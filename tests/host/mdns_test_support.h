@@ -1,6 +1,6 @@
 // For the mDNS host tests: a private network namespace per test (only lo, made multicast-capable),
-// a count of this process's sockets on a port,
-// and a ManualClock moved from one timer to the next while the sockets' datagrams are handled.
+// a count of this process's sockets on a port, a ManualClock moved from one timer to the next
+// while the sockets' datagrams are handled, and a DNS-SD browser of any service type on lo.
 #pragma once
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -20,8 +20,11 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "core/mdns/mdns_browser.h"
 #include "net/manual_clock.h"
+#include "net/mdns_socket.h"
 
 namespace otakit::net {
 
@@ -71,6 +74,78 @@ inline std::string enter_private_network(bool multicast) {
   close(fd);
   return error;
 }
+
+// Another host on lo browsing one service type with the core Browser on a socket of its own
+// (MdnsDiscovery only knows _arduino._tcp), and asking for the service types of the link
+// (DNS-SD enumeration, `_services._dns-sd._udp.local`): what `avahi-browse -a` would see.
+class TypeBrowser {
+ public:
+  TypeBrowser(boost::asio::io_context& io, const char* service, const char* protocol = "_tcp")
+      : browser_(slots_, kSlots, service, protocol),
+        socket_(MdnsSocket::open(io, find_multicast_interface("127.0.0.1"), {})) {
+    socket_->start_receiving([this](const uint8_t* data, std::size_t len, const MdnsSocket::Endpoint& from) {
+      browser_.on_packet(data, len, from.port(), 0);
+      collect_types(data, len);
+    });
+  }
+  ~TypeBrowser() { socket_->close(); }
+
+  // One browse query (PTR for the type, with what is known as known answers).
+  void query() {
+    uint8_t packet[1500];
+    socket_->send_multicast(packet, browser_.build_query(0, packet, sizeof(packet)));
+  }
+  // One PTR question for _services._dns-sd._udp.local.
+  void enumerate() {
+    mdns::DnsName name;
+    name.set_dotted("_services._dns-sd._udp.local");
+    uint8_t packet[512];
+    mdns::MessageWriter writer(packet, sizeof(packet), 0, 0);
+    writer.add_question(name, mdns::kTypePtr, mdns::kClassIn);
+    socket_->send_multicast(packet, writer.finish());
+  }
+
+  // The services of the browsed type found so far (complete or not).
+  std::vector<const mdns::DiscoveredService*> found() const {
+    std::vector<const mdns::DiscoveredService*> out;
+    for (std::size_t i = 0; i < browser_.count(); ++i) out.push_back(&browser_.at(i));
+    return out;
+  }
+  // Every type a response listed under _services._dns-sd._udp.local, e.g. "_http._tcp.local".
+  const std::set<std::string>& types() const { return types_; }
+
+  static std::string dotted(const mdns::DnsName& name) {
+    char text[4 * mdns::kMaxNameLength + 1];
+    name.to_dotted(text, sizeof(text));
+    return text;
+  }
+  static std::string txt_value(const mdns::DiscoveredService& service, const char* key) {
+    const uint8_t* value = nullptr;
+    std::size_t len = 0;
+    if (!service.txt_value(key, value, len)) return "<absent>";
+    return std::string(reinterpret_cast<const char*>(value), len);
+  }
+
+ private:
+  void collect_types(const uint8_t* data, std::size_t len) {
+    mdns::MessageReader reader;
+    if (reader.open(data, len) != mdns::ParseError::ok || !reader.header().is_response()) return;
+    mdns::DnsName services, target;
+    services.set_dotted("_services._dns-sd._udp.local");
+    mdns::Record record;
+    while (reader.read_record(record) == mdns::ParseError::ok) {
+      if (record.type == mdns::kTypePtr && record.name.equals(services) &&
+          reader.read_ptr(record, target) == mdns::ParseError::ok)
+        types_.insert(dotted(target));
+    }
+  }
+
+  static constexpr std::size_t kSlots = 8;
+  mdns::DiscoveredService slots_[kSlots];
+  mdns::Browser browser_;
+  std::shared_ptr<MdnsSocket> socket_;
+  std::set<std::string> types_;
+};
 
 class PrivateNetwork : public ::testing::Test {
  protected:
