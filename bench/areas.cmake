@@ -3,7 +3,7 @@ add_executable(bench_device_core device_core_bench.cpp)
 target_link_libraries(bench_device_core PRIVATE otakit_core otakit_platform_posix otakit_host fmt::fmt otakit_warnings)
 add_executable(bench_sign bench_sign.cpp run_quiet.cpp)
 target_link_libraries(bench_sign PRIVATE otakit_host fmt::fmt otakit_warnings)
-add_executable(bench_push bench_push.cpp delayed_link.cpp run_quiet.cpp)
+add_executable(bench_push bench_push.cpp delayed_link.cpp run_quiet.cpp timed_run.cpp)
 target_link_libraries(bench_push PRIVATE otakit_device otakit_net otakit_platform_posix otakit_host fmt::fmt spdlog::spdlog
                       otakit_warnings)
 target_compile_definitions(bench_push PRIVATE OTAKIT_BINARY_PATH="$<TARGET_FILE:otakit>")

@@ -33,13 +33,9 @@
 namespace {
 
 using namespace otakit;
+using bench::median;
 constexpr uint32_t kImageSize = 1000000;  // as close to 1 MiB as a swap can move (254 sectors)
 constexpr int kRounds = 5;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // The device: RAM flash under device::Device, pulling on demand, never rebooting (the next round
 // stages the image again).

@@ -30,15 +30,11 @@
 namespace {
 
 using namespace otakit;
+using bench::median;
 using bench::run_timed;
 // As close to 1 MiB as a device takes: a swap moves at most 254 sectors (core/boot/sector_table.h).
 constexpr uint32_t kImageSize = 1000000;
 constexpr int kRounds = 5;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // The device: RAM flash under device::Device, its upload page on 127.0.0.1, never rebooting (the
 // next round replaces the staged image).

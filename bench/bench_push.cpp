@@ -3,9 +3,7 @@
 // in-process responder on the real Updater and (b) across a network-namespace pair with 10 ms
 // RTT (veth + netem, made and removed here) into `otakit device`; then 50 devices at once against
 // 50 in sequence, all 50 responders in this process on one io_context. Bounded: well under 2 min.
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,26 +21,22 @@
 #include <vector>
 
 #include "bench/delayed_link.h"
+#include "bench/timed_run.h"
 #include "device/device.h"
 #include "host/image_builder.h"
 #include "net/espota_uploader.h"
 #include "net/log_sinks.h"
 #include "platform/posix/emulated_flash.h"
 
-extern char** environ;
 
 namespace {
 
 using namespace otakit;
+using bench::median;
 using Clock = std::chrono::steady_clock;
 constexpr uint32_t kImageSize = 1 << 20;
 
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // ---- an in-memory device: 4 MiB flash (4M1M layout) under device::Device on 127.0.0.1 ----
 
 class MemoryDevice {
@@ -113,20 +107,6 @@ void print_pair(const char* what, double streaming_ms, double stop_ms) {
 
 // ---- processes and the network namespace ----
 
-pid_t spawn_logged(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
 int count_in_file(const std::string& path, const std::string& needle) {
   std::ifstream in(path);
   std::string line;
@@ -145,7 +125,7 @@ void bench_netns(const std::string& otakit, net::Clock& clock, const net::Logger
   auto dir = std::filesystem::temp_directory_path() / ("otakit-bench-push-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string log = (dir / "device.log").string();
-  pid_t device = spawn_logged({"ip", "netns", "exec", link.ns(), otakit, "device", "--flash", (dir / "dev.bin").string(),
+  pid_t device = bench::spawn_logged({"ip", "netns", "exec", link.ns(), otakit, "device", "--flash", (dir / "dev.bin").string(),
                                "--layout", "4M1M", "--ota-port", "8266", "--bind", link.device_ip()},
                               log);
   auto wait_ready = [&](int boots) {
