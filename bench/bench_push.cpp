@@ -28,7 +28,6 @@
 #include "net/log_sinks.h"
 #include "platform/posix/emulated_flash.h"
 
-
 namespace {
 
 using namespace otakit;
