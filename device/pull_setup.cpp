@@ -97,7 +97,7 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
                              "' is not a SHA-1 (40 hex digits); get it with: openssl x509 -in server.pem -noout "
                              "-fingerprint -sha1");
   } else if (config.url.rfind("https://", 0) == 0) {
-    throw DeviceInputError("an https --update-url needs --ca-file, --pin-sha256 or --fingerprint to trust the server");
+    throw DeviceInputError("an https update URL needs --ca-file, --pin-sha256 or --fingerprint to trust the server");
   }
   setup.options.at_boot = true;
   setup.options.interval_ms = config.interval_s * 1000;
