@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 
 #include "cli/exit_codes.h"
 #include "net/log_sinks.h"
@@ -83,7 +84,9 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
                   "off (the original's default), strict or force: follow 301/302/303/307")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "strict", "force"}));
-  cmd->add_option("--redirect-limit", pull.redirect_limit, "Most redirects to follow")->capture_default_str();
+  // uint8_t options: CLI11 would show their default as a character, so it is given as text.
+  cmd->add_option("--redirect-limit", pull.redirect_limit, "Most redirects to follow")
+      ->default_str(std::to_string(pull.redirect_limit));
   cmd->add_option("--tls-buffer", pull.tls_buffer,
                   fmt::format("TLS record buffer in bytes; smaller asks the server for shorter records (MFLN). Default {} "
                               "(2 KiB records), at least {} (512); {} for servers without MFLN",
@@ -92,7 +95,7 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
                   "Seconds without a byte from the server before giving up (default 8 for the head, 60 in the body)");
   cmd->add_option("--max-resumes", pull.max_resumes,
                   "Continue a broken download with a Range request up to this many times (0: start over)")
-      ->capture_default_str();
+      ->default_str(std::to_string(pull.max_resumes));
 }
 
 int pull_exit_code(const net::PullOutcome& o) {
