@@ -73,7 +73,8 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
   c.redirects = redirect_policy(config.redirects);
   c.redirect_limit = config.redirect_limit;
   c.max_resumes = config.max_resumes;
-  if (config.timeout_s != 0) c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
+  if (config.timeout_s != 0)
+    c.connect_timeout_ms = c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
   if (config.tls_buffer != 0) c.tls_buffer_size = config.tls_buffer;
   c.log = log;
   const int trust_flags = !config.ca_file.empty() + !config.pin_sha256.empty() + !config.fingerprint.empty();
