@@ -146,9 +146,11 @@ fingerprint=$(sha1_fingerprint "$tls/server.pem")
 start_server plain
 start_server tls --cert "$tls/server.pem" --key "$tls/server.key"
 start_server expired --cert "$tls/expired.pem" --key "$tls/server.key"
+start_server silent --silent
 port_plain=$(port_of plain)
 port_tls=$(port_of tls)
 port_expired=$(port_of expired)
+port_silent=$(port_of silent)
 http=http://127.0.0.1:$port_plain
 https=https://localhost:$port_tls
 
@@ -426,6 +428,14 @@ begin "https with the expired certificate's --fingerprint"
 pull a "https://localhost:$port_expired/fw.bin?img=v4" \
   --fingerprint "$(sha1_fingerprint "$tls/expired.pem")"
 expect_boots a v4
+
+begin "https to a server that never answers the handshake: --timeout 1 ends it"
+started=$(date +%s%N)
+pull a "https://localhost:$port_silent/fw.bin" --pin-sha256 "$pin" --timeout 1
+expect_failure a 4 -1 "HTTP error: connection failed"
+expect_field_has message "connect timeout"
+took_ms=$((($(date +%s%N) - started) / 1000000))
+[ "$took_ms" -lt 5000 ] || oops "it took $took_ms ms: --timeout 1 did not cover the handshake"
 
 begin "https redirected to http: refused"
 pull a "$https/redirect?to=$http/fw.bin" --ca-file "$tls/ca.pem" --follow-redirects strict

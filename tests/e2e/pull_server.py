@@ -4,8 +4,9 @@
 Loopback only, stdlib only. The path picks the behaviour; `?img=NAME` picks the image
 (DIR/NAME.bin, default DIR/fw.bin). Every request head received is appended to --log as the
 request line and the header lines as they came, then an empty line. The port it listens on is
-written to --port-file once it listens. With --cert and --key it speaks TLS. It exits by itself
-after --lifetime seconds.
+written to --port-file once it listens. With --cert and --key it speaks TLS. With --silent it
+accepts nothing: connections complete in the kernel's backlog and then hear nothing (a TLS
+handshake that never ends). It exits by itself after --lifetime seconds.
 
   /fw.bin         200 with Content-Length, x-MD5, a strong ETag and Accept-Ranges: bytes;
                   "Range: bytes=N-" (with no If-Range, or the right one) gets 206 and the rest
@@ -248,14 +249,20 @@ def main():
     parser.add_argument("--port-file", required=True, help="write the port here once listening")
     parser.add_argument("--cert", help="TLS: the server's certificate chain (PEM)")
     parser.add_argument("--key", help="TLS: its private key (PEM)")
+    parser.add_argument("--silent", action="store_true", help="listen, but accept and answer nothing")
     parser.add_argument("--lifetime", type=float, default=120, help="exit after this many seconds")
     args = parser.parse_args()
 
-    server = Server(args)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    if args.silent:
+        listener = socket.create_server(("127.0.0.1", 0), backlog=16)
+        port = listener.getsockname()[1]
+    else:
+        server = Server(args)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
-        f.write(f"{server.server_address[1]}\n")
+        f.write(f"{port}\n")
     os.replace(tmp, args.port_file)
     time.sleep(args.lifetime)
     os._exit(0)
