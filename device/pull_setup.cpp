@@ -75,7 +75,12 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
   c.max_resumes = config.max_resumes;
   if (config.timeout_s != 0)
     c.connect_timeout_ms = c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
-  if (config.tls_buffer != 0) c.tls_buffer_size = config.tls_buffer;
+  if (config.tls_buffer != 0) {
+    if (config.tls_buffer < tls::kTlsBuffer512)
+      throw DeviceInputError(fmt::format("--tls-buffer {}: give at least {} bytes (512-byte records)", config.tls_buffer,
+                                         tls::kTlsBuffer512));
+    c.tls_buffer_size = config.tls_buffer;
+  }
   c.log = log;
   const int trust_flags = !config.ca_file.empty() + !config.pin_sha256.empty() + !config.fingerprint.empty();
   if (trust_flags > 1) throw DeviceInputError("give one of --ca-file, --pin-sha256 and --fingerprint");
