@@ -377,6 +377,13 @@ begin "https with 512-byte records (--tls-buffer 1434, MFLN)"
 pull a "$https/fw.bin?img=v3" --ca-file "$tls/ca.pem" --tls-buffer 1434
 expect_boots a v3
 
+begin "--tls-buffer below 1434 bytes is bad input (exit 3), not a failed connection"
+pull a "$https/fw.bin" --ca-file "$tls/ca.pem" --tls-buffer 1000
+expect_exit 3
+grep -q "at least 1434 bytes" "$dir/err" || oops "no word about the smallest buffer"
+expect_requests 0
+expect_unchanged a
+
 begin "https: a broken body resumes"
 pull a "$https/cut-once?img=v4" --ca-file "$tls/ca.pem"
 expect_boots a v4
