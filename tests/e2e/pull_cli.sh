@@ -102,6 +102,11 @@ timeout 30 "$otakit" mkimage --size 300001 --version 2.0.0 -o "$dir/img/fw.bin" 
 timeout 30 "$otakit" mkimage --size 200000 --version 3.0.0 --seed 3 -o "$dir/img/v3.bin" >/dev/null 2>&1
 timeout 30 "$otakit" mkimage --size 250000 --version 4.0.0 --seed 4 -o "$dir/img/v4.bin" >/dev/null 2>&1
 head -c 65536 /dev/urandom >"$dir/img/fsimage.bin"
+gzip -c "$dir/img/v3.bin" >"$dir/img/v3gz.bin"
+# A key pair, and v4 signed with it for a device that takes only signed images.
+timeout 30 "$otakit" keygen --out-private "$dir/private.key" --out-public "$dir/public.key" >/dev/null 2>&1
+timeout 30 "$otakit" sign --mode sign --bin "$dir/img/v4.bin" --privatekey "$dir/private.key" \
+  --out "$dir/img/v4signed.bin" >/dev/null 2>&1
 
 # A CA and a server certificate for DNS:localhost it signed; a second CA that signed nothing;
 # a certificate from the CA for the same key that expired in 2020 (`openssl ca` takes dates in
@@ -219,6 +224,13 @@ begin "Basic auth from the URL's user:password@"
 pull a "http://admin:secret@127.0.0.1:$port_plain/auth?img=fw"
 expect_boots a fw
 
+begin "a gzip image with a Content-Length: inflated, it boots"
+pull a "$http/fw.bin?img=v3gz"
+expect_exit 0
+expect_field result ok
+expect_field written "$(stat -c %s "$dir/img/v3gz.bin")"
+[ "$(status_field a md5)" = "$(md5_of "$dir/img/v3.bin")" ] || oops "the device does not run the inflated v3"
+
 # --- resume ----------------------------------------------------------------------------------
 
 begin "the body breaks off once: a Range request fetches the rest"
@@ -322,6 +334,21 @@ expect_field_has message "16777216 bytes"
 begin "bytes that are not an ESP image"
 pull a "$http/notimage"
 expect_failure a 7 -106 "Verify Bin Header Failed"
+
+begin "a device that takes only signed images refuses an unsigned one: the Updater's error 12"
+timeout 30 "$otakit" device --flash "$dir/signed.bin" --public-key "$dir/public.key" --once >/dev/null
+pull signed "$http/fw.bin?img=v3" --public-key "$dir/public.key"
+expect_exit 7
+expect_field result failed
+expect_field error 12
+expect_field_has error_text "Update error: ERROR[12]: Signature verification failed"
+expect_unchanged signed
+
+begin "... and boots a signed one"
+pull signed "$http/fw.bin?img=v4signed" --public-key "$dir/public.key"
+expect_exit 0
+expect_field result ok
+[ "$(status_field signed md5)" = "$(md5_of "$dir/img/v4.bin")" ] || oops "the device does not run the signed v4"
 
 # --- broken transfers ------------------------------------------------------------------------
 
