@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "core/http/url.h"
 #include "core/util/base64.h"
 #include "device/device_errors.h"
 
@@ -65,6 +66,10 @@ bool parse_hex_bytes(const std::string& text, uint8_t* out, size_t size) {
 PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log) {
   PullSetup setup;
   net::PullClientOptions& c = setup.options.client;
+  // A malformed URL is bad input, not a connection that failed (what the session would report).
+  http::Url parsed;
+  if (http::UrlError e = http::parse_url(config.url.c_str(), &parsed); e != http::UrlError::ok)
+    throw DeviceInputError("the update URL '" + config.url + "': " + http::describe(e));
   c.url = config.url;
   c.mode = config.filesystem ? http::UpdateMode::spiffs : http::UpdateMode::sketch;
   c.current_version = config.version;
