@@ -369,6 +369,12 @@ pull a "$http/stall-head" --timeout 1
 expect_failure a 6 -11 "HTTP error: read Timeout"
 expect_field http_status 0
 
+begin "a malformed URL is bad input (exit 3), not a failed connection"
+pull a "ftp://127.0.0.1:$port_plain/fw.bin"
+expect_exit 3
+grep -q "does not start with http:// or https://" "$dir/err" || oops "no word about the scheme"
+expect_unchanged a
+
 begin "nothing listens on the port"
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 pull a "http://127.0.0.1:$closed_port/fw.bin"
