@@ -1,5 +1,6 @@
 // `otakit device`: run a virtual ESP8266 on a flash file, and talk to a running one.
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -86,6 +88,8 @@ int run(DeviceOptions& o) {
 // `otakit device pull`: the device boots, pulls once, boots the staged image, and exits with the
 // pull's result. With --json, stdout has only the result; the console lines go to stderr.
 int pull_once(DeviceOptions& o) {
+  if (o.pull_json)  // the drivers' lines go to stderr too
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   set_log_level(o.log_level);
   net::SpdlogSink log;
   net::LineSink console(o.pull_json ? stderr : stdout);

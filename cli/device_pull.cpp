@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 
 #include "cli/exit_codes.h"
 #include "net/log_sinks.h"
@@ -92,7 +93,8 @@ void add_pull_flags(CLI::App* cmd, device::PullServiceConfig& pull, const std::s
                               "(2 KiB records), at least {} (512); {} for servers without MFLN",
                               tls::kTlsBuffer2048, tls::kTlsBuffer512, tls::kTlsBufferFull));
   cmd->add_option("--timeout", pull.timeout_s,
-                  "Seconds without a byte from the server before giving up (default 8 for the head, 60 in the body)");
+                  "Seconds without a byte from the server before giving up (default 8 for the connection and TLS handshake "
+                  "and for the head, 60 in the body)");
   cmd->add_option("--max-resumes", pull.max_resumes,
                   "Continue a broken download with a Range request up to this many times (0: start over)")
       ->capture_default_str()

@@ -29,7 +29,7 @@ struct PullServiceConfig {
   uint32_t redirect_limit = 10;  // 0..255
   uint32_t tls_buffer = 0;   // bytes; 0: the default (2 KiB records)
   uint32_t max_resumes = 3;     // 0..255
-  uint32_t timeout_s = 0;    // setTimeout: response head and body idle limit; 0: 8 s and 60 s
+  uint32_t timeout_s = 0;    // setTimeout: connect (TLS included), head and body idle limit; 0: 8, 8 and 60 s
 };
 
 // The device's network services: espota on bind_address:port, and mDNS when asked.

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "core/http/url.h"
 #include "core/util/base64.h"
 #include "device/device_errors.h"
 
@@ -65,6 +66,10 @@ bool parse_hex_bytes(const std::string& text, uint8_t* out, size_t size) {
 PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log) {
   PullSetup setup;
   net::PullClientOptions& c = setup.options.client;
+  // A malformed URL is bad input, not a connection that failed (what the session would report).
+  http::Url parsed;
+  if (http::UrlError e = http::parse_url(config.url.c_str(), &parsed); e != http::UrlError::ok)
+    throw DeviceInputError("the update URL '" + config.url + "': " + http::describe(e));
   c.url = config.url;
   c.mode = config.filesystem ? http::UpdateMode::spiffs : http::UpdateMode::sketch;
   c.current_version = config.version;
@@ -73,8 +78,14 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
   c.redirects = redirect_policy(config.redirects);
   c.redirect_limit = uint8_t(config.redirect_limit);
   c.max_resumes = uint8_t(config.max_resumes);
-  if (config.timeout_s != 0) c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
-  if (config.tls_buffer != 0) c.tls_buffer_size = config.tls_buffer;
+  if (config.timeout_s != 0)
+    c.connect_timeout_ms = c.header_timeout_ms = c.body_idle_timeout_ms = config.timeout_s * 1000;
+  if (config.tls_buffer != 0) {
+    if (config.tls_buffer < tls::kTlsBuffer512)
+      throw DeviceInputError(fmt::format("--tls-buffer {}: give at least {} bytes (512-byte records)", config.tls_buffer,
+                                         tls::kTlsBuffer512));
+    c.tls_buffer_size = config.tls_buffer;
+  }
   c.log = log;
   const int trust_flags = !config.ca_file.empty() + !config.pin_sha256.empty() + !config.fingerprint.empty();
   if (trust_flags > 1) throw DeviceInputError("give one of --ca-file, --pin-sha256 and --fingerprint");
@@ -97,7 +108,7 @@ PullSetup pull_setup_for(const PullServiceConfig& config, const net::Logger& log
                              "' is not a SHA-1 (40 hex digits); get it with: openssl x509 -in server.pem -noout "
                              "-fingerprint -sha1");
   } else if (config.url.rfind("https://", 0) == 0) {
-    throw DeviceInputError("an https --update-url needs --ca-file, --pin-sha256 or --fingerprint to trust the server");
+    throw DeviceInputError("an https update URL needs --ca-file, --pin-sha256 or --fingerprint to trust the server");
   }
   setup.options.at_boot = true;
   setup.options.interval_ms = config.interval_s * 1000;

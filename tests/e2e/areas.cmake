@@ -20,3 +20,6 @@ set_tests_properties(e2e_web_upload_cli PROPERTIES TIMEOUT 180)
 # The browser upload page in headless Chromium through Selenium (scripts/install-deps.sh installs both).
 add_test(NAME e2e_web_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_browser.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_web_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
+# The pull client (`otakit device pull`) against pull_server.py on loopback, http and https.
+add_test(NAME e2e_pull_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pull_cli.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_pull_cli PROPERTIES TIMEOUT 120)
