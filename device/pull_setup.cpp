@@ -138,7 +138,8 @@ void print_pull_outcome(const net::Logger& console, const net::PullOutcome& o) {
   switch (o.result) {
     case pull::PullResult::ok:
       if (!o.available_version.empty()) return console.info("pull: HTTP_UPDATE_OK version {} is available", o.available_version);
-      return console.info("pull: HTTP_UPDATE_OK {} bytes staged{}", o.written,
+      // The session's message says what was done with the bytes (image staged, filesystem written).
+      return console.info("pull: HTTP_UPDATE_OK {}{}", o.message,
                           o.resumes > 0 ? fmt::format(" ({} resumes)", o.resumes) : "");
     case pull::PullResult::no_updates: return console.info("pull: HTTP_UPDATE_NO_UPDATES ({})", o.message);
     case pull::PullResult::failed:
