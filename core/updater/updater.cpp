@@ -236,6 +236,26 @@ bool Updater::accept_staged(uint32_t* address, uint32_t* size, uint8_t sha256[cr
   return true;
 }
 
+// begin() was given an upper bound (an upload whose size shows only at its end), so the image sits
+// as low as the largest one would. A gzip inflates right below it and may not fit there: it moves
+// up to where begin() would have put its real size, sector by sector from the top (the two
+// ranges overlap). Only staging sectors are touched, so a cut here leaves the running image alone.
+bool Updater::move_to_placement() {
+  uint8_t magic[2] = {};
+  if (flash_read_bytes(flash_, start_, magic, sizeof(magic)) != FlashStatus::ok) return fail(UpdateError::read);
+  if (magic[0] != 0x1f || magic[1] != 0x8b) return true;  // only a gzip needs the room below it
+  uint32_t target = 0;
+  if (!place_staging(layout_, boot_.state().active.size, size_, &target) || target <= start_) return true;
+  for (uint32_t sector = round_up_4k(size_) / kSectorSize; sector-- > 0;) {
+    const uint32_t offset = sector * kSectorSize;
+    if (flash_.read(start_ + offset, buffer_, kSectorSize) != FlashStatus::ok) return fail(UpdateError::read);
+    if (flash_.erase_sector((target + offset) / kSectorSize) != FlashStatus::ok) return fail(UpdateError::erase);
+    if (flash_.write(target + offset, buffer_, kSectorSize) != FlashStatus::ok) return fail(UpdateError::write);
+  }
+  start_ = target;
+  return true;
+}
+
 bool Updater::end(bool even_if_remaining) {
   if (size_ == 0) {
     if (error_ == UpdateError::ok) fail(UpdateError::not_running);
@@ -250,6 +270,7 @@ bool Updater::end(bool even_if_remaining) {
     }
     size_ = received_;
     if (buffered_ > 0 && !flush_buffer()) return false;
+    if (command_ == UpdateCommand::flash && !move_to_placement()) return false;
   }
   uint8_t staged_sha256[crypto::kSha256Size];
   sha256_.finish(staged_sha256);

@@ -104,6 +104,7 @@ class Updater {
  private:
   bool fail(UpdateError error, const char* detail = nullptr);
   bool flush_buffer();
+  bool move_to_placement();
   bool verify_md5();
   bool accept_staged(uint32_t* address, uint32_t* size, uint8_t sha256[crypto::kSha256Size]);
   static UpdateError error_for(const ImageAcceptance& verdict);

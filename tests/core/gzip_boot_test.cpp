@@ -41,6 +41,22 @@ TEST_F(GzipBootTest, GzipImageIsInflatedDuringTheBootAndRuns) {
   ASSERT_TRUE(dev.boot->confirm());
 }
 
+// An upload whose size shows only at its end (a chunked pull, a multipart file) begins with the
+// free space as its size; the gzip is then moved up to where its real size belongs, so there is
+// room below it to inflate, as with a known size (found by the pull e2e test, issue 12).
+TEST_F(GzipBootTest, GzipOfUnknownSizeEndedAtReceivedInflatesAndBoots) {
+  auto image = compressible_image(300001, 3);
+  auto packed = gzip(image);
+  Updater& updater = *dev.updater;
+  const uint32_t bound = staging_capacity(dev.layout, uint32_t(running.size()));
+  ASSERT_TRUE(updater.begin(bound));
+  ASSERT_EQ(updater.write(packed.data(), uint32_t(packed.size())), packed.size());
+  ASSERT_TRUE(updater.end(true)) << updater.error_message();
+  BootReport r = dev.reboot();
+  EXPECT_EQ(r.action, BootAction::upgraded) << r.detail;
+  EXPECT_TRUE(dev.runs(image));
+}
+
 TEST_F(GzipBootTest, GzipThatInflatesBeyondTheSpaceIsRefusedAtEnd) {
   auto image = compressible_image(500000, 4);
   auto packed = gzip(image);

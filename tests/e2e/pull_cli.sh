@@ -107,6 +107,8 @@ timeout 30 "$otakit" mkimage --size 200000 --version 3.0.0 --seed 3 -o "$dir/img
 timeout 30 "$otakit" mkimage --size 250000 --version 4.0.0 --seed 4 -o "$dir/img/v4.bin" >/dev/null 2>&1
 head -c 65536 /dev/urandom >"$dir/img/fsimage.bin"
 gzip -c "$dir/img/v3.bin" >"$dir/img/v3gz.bin"
+timeout 30 "$otakit" mkimage --size 300001 --version 6.0.0 --seed 6 -o "$dir/img/v6.bin" >/dev/null 2>&1
+gzip -c "$dir/img/v6.bin" >"$dir/img/v6gz.bin"
 # A key pair, and v4 signed with it for a device that takes only signed images.
 timeout 30 "$otakit" keygen --out-private "$dir/private.key" --out-public "$dir/public.key" >/dev/null 2>&1
 timeout 30 "$otakit" sign --mode sign --bin "$dir/img/v4.bin" --privatekey "$dir/private.key" \
@@ -234,6 +236,12 @@ expect_exit 0
 expect_field result ok
 expect_field written "$(stat -c %s "$dir/img/v3gz.bin")"
 [ "$(status_field a md5)" = "$(md5_of "$dir/img/v3.bin")" ] || oops "the device does not run the inflated v3"
+
+begin "a chunked gzip image (its size shows only at the end): moved up, inflated, it boots"
+pull a "$http/chunked?img=v6gz"
+expect_exit 0
+expect_field result ok
+[ "$(status_field a md5)" = "$(md5_of "$dir/img/v6.bin")" ] || oops "the device does not run the inflated v6"
 
 # --- resume ----------------------------------------------------------------------------------
 
