@@ -1,7 +1,7 @@
 # One otakit_add_test per core area.
 otakit_add_test(test_core_boot SOURCES boot_test.cpp ota_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_power_cut SOURCES power_cut_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
-otakit_add_test(test_core_updater SOURCES updater_test.cpp update_sink_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_updater SOURCES updater_test.cpp update_sink_test.cpp updater_resume_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_gzip_boot SOURCES gzip_boot_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_mdns SOURCES mdns_message_test.cpp mdns_responder_test.cpp mdns_browser_test.cpp
                 LIBS otakit_core)
