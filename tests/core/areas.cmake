@@ -23,7 +23,7 @@ otakit_add_test(test_core_http
   LIBS otakit_core)
 otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload_slices_test.cpp LIBS otakit_core)
 otakit_add_test(test_core_pull SOURCES pull_session_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
-otakit_add_test(test_core_pull_resume SOURCES pull_resume_store_test.cpp
+otakit_add_test(test_core_pull_resume SOURCES pull_resume_test.cpp pull_resume_store_test.cpp
                 LIBS otakit_core otakit_platform_posix otakit_device rapidcheck_gtest rapidcheck)
 otakit_add_test(test_core_tls SOURCES tls_client_test.cpp tls_certificate_test.cpp tls_test_peer.cpp
                 LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)
