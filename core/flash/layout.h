@@ -20,13 +20,17 @@ struct FlashLayout {
   // EEPROM, RF calibration and WiFi config occupy the top 20 KiB.
   uint32_t eeprom_start() const { return flash_size - 0x5000; }
 
-  // OTAKit's boot area (swap scratch, the swap's sector table and the two journal sectors) sits
-  // right below the filesystem, at the top of the OTA gap where the original stages images.
-  static constexpr uint32_t kBootAreaSectors = 4;
+  // OTAKit's boot area sits right below the filesystem, at the top of the OTA gap where the
+  // original stages images: from the bottom, the pull client's resume record (one sector of
+  // fixed-size records, core/pull/resume_store.h), the swap scratch, the swap's sector table and
+  // the two journal sectors. Staging areas end where it starts, and the loader refuses boot
+  // commands that reach into it.
+  static constexpr uint32_t kBootAreaSectors = 5;
   uint32_t boot_area_start() const { return fs_start - kBootAreaSectors * 0x1000; }
-  uint32_t scratch_sector_address() const { return boot_area_start(); }
-  uint32_t sector_table_address() const { return boot_area_start() + 0x1000; }
-  uint32_t journal_address(int which) const { return boot_area_start() + 0x1000 * (2 + which); }
+  uint32_t resume_record_address() const { return boot_area_start(); }
+  uint32_t scratch_sector_address() const { return boot_area_start() + 0x1000; }
+  uint32_t sector_table_address() const { return boot_area_start() + 0x2000; }
+  uint32_t journal_address(int which) const { return boot_area_start() + 0x1000 * (3 + which); }
 };
 
 // The original's getFreeSketchSpace(): FS start minus the running sketch rounded to 4 KiB.

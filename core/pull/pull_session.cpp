@@ -54,6 +54,12 @@ int32_t updater_code(const char* message) {
 // A strong entity tag: "..." without the W/ prefix (If-Range takes only these, RFC 9110 §13.1.5).
 bool is_strong_etag(Text etag) { return etag.size >= 2 && etag.data[0] == '"' && etag.data[etag.size - 1] == '"'; }
 
+// A pull that failed because the download broke off keeps its resume record for the next pull.
+bool download_broke_off(PullResult result, int32_t code) {
+  return result == PullResult::failed && (code == error::kStreamTimeout || code == error::kConnectionLost ||
+                                          code == error::kConnectionFailed || code == error::kReadTimeout);
+}
+
 }  // namespace
 
 const char* describe(PullResult result) {
@@ -105,6 +111,8 @@ void PullSession::reset_pull() {
   md5_given_ = md5_valid_ = false;
   md5_[0] = etag_[0] = available_version_[0] = error_text_[0] = message_[0] = '\0';
   redirects_ = resumes_ = 0;
+  from_record_ = store_touched_ = save_failed_ = false;
+  saved_offset_ = resumed_from_ = 0;
 }
 
 bool PullSession::start(uint32_t now) {
@@ -122,8 +130,107 @@ bool PullSession::start(uint32_t now) {
     return true;
   }
   url_ = origin_;
+  if (config_.resume_store != nullptr) resume_url_hash(config_.url, url_sha256_);
+  resume_from_store();
   open_connection(now);
   return true;
+}
+
+// A record of an interrupted download of this URL reopens the Updater where the flash holds the
+// image up to, and the first request asks for the rest (Range, and If-Range with the ETag); the
+// server's answer decides in continue_download() or begin_download(). Any other record is
+// dropped: this pull will overwrite the staging area anyway.
+void PullSession::resume_from_store() {
+  ResumeStore* store = config_.resume_store;
+  if (store == nullptr || config_.mode == http::UpdateMode::version || config_.max_resumes == 0) return;
+  ResumeRecord record;
+  if (!store->load(&record)) return;
+  store_touched_ = true;
+  const char* ignored = nullptr;
+  if (memcmp(record.url_sha256, url_sha256_, sizeof(url_sha256_)) != 0) {
+    ignored = "it was for another URL";
+  } else if (record.command != update_command()) {
+    ignored = "it was for another kind of update";
+  } else if (!is_empty(config_.md5) &&
+             !(strlen(config_.md5) == 32 && record.md5[0] != '\0' && hex_equal_ci(config_.md5, record.md5, 32))) {
+    ignored = "setMD5sum names another image";
+  } else if (record.total > capacity()) {
+    ignored = "the image no longer fits";
+  }
+  char line[120];
+  TextBuilder text(line, sizeof(line));
+  if (ignored != nullptr) {
+    text.add("the download interrupted at byte ").add_u32(record.offset).add(" is not resumed: ").add(ignored);
+    log(proto::LogLevel::info, line);
+    return forget_resume_point();
+  }
+  if (!sink_.resume(record.total, update_command(), record.md5[0] != '\0' ? record.md5 : nullptr, record.offset,
+                    record.prefix_sha256)) {
+    text.add("not resumed: ").add(sink_.error_message());
+    log(proto::LogLevel::warn, line);
+    return forget_resume_point();
+  }
+  sink_running_ = resuming_ = from_record_ = resumable_ = true;
+  chunked_ = false;
+  total_ = record.total;
+  written_ = progress_reported_ = saved_offset_ = record.offset;
+  memcpy(etag_, record.etag, sizeof(etag_));
+  md5_given_ = md5_valid_ = record.md5[0] != '\0';
+  memcpy(md5_, record.md5, sizeof(md5_));
+  text.add("the download interrupted at byte ").add_u32(written_).add(" of ").add_u32(total_)
+      .add(" is on flash: asking for the rest");
+  log(proto::LogLevel::info, line);
+}
+
+// The record's image is not what the server has (or it will not send a range of it): the
+// reopened update is dropped and the pull begins again with a plain request.
+void PullSession::restart_fresh(const char* why, uint32_t now) {
+  char line[120];
+  TextBuilder(line, sizeof(line)).add(why).add(": starting over from byte 0");
+  log(proto::LogLevel::warn, line);
+  if (sink_running_) sink_.abort();
+  sink_running_ = resuming_ = from_record_ = resumable_ = false;
+  written_ = progress_reported_ = total_ = 0;
+  peeked_ = 0;
+  md5_given_ = md5_valid_ = false;
+  md5_[0] = etag_[0] = '\0';
+  forget_resume_point();
+  close_connection();
+  url_ = origin_;
+  open_connection(now);
+}
+
+// After each write: once another whole sector is on flash, the store learns the new offset.
+void PullSession::save_resume_point() {
+  ResumeStore* store = config_.resume_store;
+  if (store == nullptr || !resumable_ || chunked_ || config_.mode == http::UpdateMode::version) return;
+  uint32_t durable = sink_.durable_offset();
+  if (durable <= saved_offset_ || durable >= total_) return;
+  ResumeRecord record;
+  memcpy(record.url_sha256, url_sha256_, sizeof(url_sha256_));
+  memcpy(record.etag, etag_, sizeof(record.etag));
+  if (md5_valid_) memcpy(record.md5, md5_, sizeof(record.md5));
+  record.total = total_;
+  record.command = update_command();
+  record.offset = durable;
+  if (!sink_.durable_sha256(record.prefix_sha256)) return;
+  store_touched_ = true;
+  if (store->save(record)) {
+    saved_offset_ = durable;
+    return;
+  }
+  if (save_failed_) return;
+  save_failed_ = true;
+  char line[120];
+  TextBuilder(line, sizeof(line)).add("cannot save the resume point at byte ").add_u32(durable)
+      .add(": a reset now starts this download over");
+  log(proto::LogLevel::warn, line);
+}
+
+void PullSession::forget_resume_point() {
+  if (config_.resume_store != nullptr && store_touched_) config_.resume_store->clear();
+  store_touched_ = false;
+  saved_offset_ = 0;
 }
 
 // Credentials as ESP8266HTTPClient picks them (setAuthorization(base64) over user and password
@@ -242,6 +349,7 @@ void PullSession::handle_head(uint32_t now) {
   if (head.status == 206 && resuming_) return continue_download(now);
   if (head.status == 200) return begin_download(now);
   if (head.status == 416 && resuming_) {
+    if (from_record_) return restart_fresh("the server will not send the rest (416)", now);
     return fail(error::kServerWrongHttpCode, "the server refused to send the rest of the image (416 Range Not Satisfiable)");
   }
   fail_status(head.status);
@@ -302,9 +410,10 @@ void PullSession::begin_download(uint32_t now) {
   if (resuming_) {
     log(proto::LogLevel::warn, "the image changed on the server (200 to the range request): starting over");
     sink_.abort();
-    sink_running_ = resuming_ = false;
+    sink_running_ = resuming_ = from_record_ = false;
     written_ = progress_reported_ = 0;
     peeked_ = 0;
+    forget_resume_point();
   }
   http::BodyFraming framing = head.body_framing();
   chunked_ = framing.kind == http::Framing::chunked;
@@ -323,6 +432,10 @@ void PullSession::begin_download(uint32_t now) {
   decoder_ = http::BodyDecoder(framing);
   state_ = PullState::reading_body;
   set_deadline(now + config_.body_idle_timeout_ms);
+}
+
+UpdateCommand PullSession::update_command() const {
+  return config_.mode == http::UpdateMode::sketch ? UpdateCommand::flash : UpdateCommand::filesystem;
 }
 
 uint32_t PullSession::capacity() const {
@@ -355,6 +468,8 @@ void PullSession::remember_identity() {
 }
 
 // A 206 to the range request must continue exactly where the Updater stands, for the same image.
+// After a reset (from_record_) the server must also name the image (its ETag, or its x-MD5 when
+// the record has no ETag), and any mismatch starts the pull over instead of failing it.
 void PullSession::continue_download(uint32_t now) {
   const http::ResponseHead& head = parser_.head();
   http::ContentRange range;
@@ -365,19 +480,42 @@ void PullSession::continue_download(uint32_t now) {
   TextBuilder text(why, sizeof(why));
   if (!continues) {
     text.add("206 that does not continue at byte ").add_u32(written_).add(" of ").add_u32(total_);
-    return fail(error::kServerWrongHttpCode, why);
+    return from_record_ ? restart_fresh(why, now) : fail(error::kServerWrongHttpCode, why);
   }
   http::BodyFraming framing = head.body_framing();
   if (framing.kind != http::Framing::length || framing.length != total_ - written_) {
-    return fail(error::kServerWrongHttpCode, "206 whose length does not match its Content-Range");
+    const char* what = "206 whose length does not match its Content-Range";
+    return from_record_ ? restart_fresh(what, now) : fail(error::kServerWrongHttpCode, what);
   }
-  if ((etag_[0] != '\0' && head.etag.present() && !head.etag.equals(etag_)) ||
-      (md5_valid_ && head.x_md5.present() && !(head.x_md5.size == 32 && hex_equal_ci(head.x_md5.data, md5_, 32)))) {
-    return fail(error::kServerWrongHttpCode, "206 for another image (its ETag or x-MD5 differs)");
+  bool etag_differs = etag_[0] != '\0' && head.etag.present() && !head.etag.equals(etag_);
+  bool md5_differs =
+      md5_valid_ && head.x_md5.present() && !(head.x_md5.size == 32 && hex_equal_ci(head.x_md5.data, md5_, 32));
+  if (etag_differs || md5_differs) {
+    const char* what = "206 for another image (its ETag or x-MD5 differs)";
+    return from_record_ ? restart_fresh(what, now) : fail(error::kServerWrongHttpCode, what);
+  }
+  if (from_record_) {
+    bool named = etag_[0] != '\0' ? head.etag.present() : head.x_md5.present();
+    if (!named) return restart_fresh(etag_[0] != '\0' ? "206 without an ETag" : "206 without an x-MD5", now);
   }
   resuming_ = false;
   text.add("resumed at byte ").add_u32(written_).add(" of ").add_u32(total_);
   log(proto::LogLevel::info, why);
+  if (from_record_) {
+    from_record_ = false;
+    resumed_from_ = written_;
+    if (!started_) {
+      started_ = true;
+      PullEvent event;
+      event.action = PullAction::started;
+      emit(event);
+    }
+    PullEvent event;
+    event.action = PullAction::progress;
+    event.done = written_;
+    event.total = total_;
+    emit(event);
+  }
   decoder_ = http::BodyDecoder(framing);
   state_ = PullState::reading_body;
   set_deadline(now + config_.body_idle_timeout_ms);
@@ -439,8 +577,7 @@ bool PullSession::begin_sink() {
     fail(error::kServerFaultyMd5, "the expected MD5 (x-MD5 or setMD5sum) is not 32 hex digits");
     return false;
   }
-  UpdateCommand command = config_.mode == http::UpdateMode::sketch ? UpdateCommand::flash : UpdateCommand::filesystem;
-  if (!sink_.begin(chunked_ ? capacity() : total_, command, md5_valid_ ? md5_ : nullptr)) {
+  if (!sink_.begin(chunked_ ? capacity() : total_, update_command(), md5_valid_ ? md5_ : nullptr)) {
     fail_updater("the Updater did not begin");
     return false;
   }
@@ -462,7 +599,10 @@ bool PullSession::write_sink(const uint8_t* data, uint32_t len) {
   }
   uint32_t taken = sink_.write(data, len);
   written_ += taken;
-  if (taken == len) return true;
+  if (taken == len) {
+    save_resume_point();
+    return true;
+  }
   fail_updater("writing the image failed");
   return false;
 }
@@ -559,7 +699,7 @@ bool PullSession::try_resume(const char* why, uint32_t now) {
 
 void PullSession::abandon() {
   if (sink_running_) sink_.abort();
-  sink_running_ = false;
+  sink_running_ = from_record_ = false;
   connection_open_ = false;
   has_deadline_ = has_overall_deadline_ = false;
   state_ = PullState::idle;
@@ -595,6 +735,8 @@ void PullSession::fail(int32_t code, const char* detail) { finish(PullResult::fa
 void PullSession::finish(PullResult result, int32_t code, const char* detail) {
   if (sink_running_) sink_.abort();
   sink_running_ = false;
+  from_record_ = false;
+  if (!(resumable_ && download_broke_off(result, code))) forget_resume_point();
   close_connection();
   has_deadline_ = has_overall_deadline_ = false;
   TextBuilder(message_, sizeof(message_)).add(detail);

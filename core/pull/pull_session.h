@@ -3,7 +3,8 @@
 // requests, callbacks and log lines come out of poll(), and the image goes into the UpdateSink.
 // The original's request, result codes and texts (facts §6), plus chunked bodies, bounded
 // timeouts, redirects only to http(s) without downgrade, and resuming a broken download with a
-// Range request. docs/http.md, "The pull client", has the result table.
+// Range request, within one pull or, with a ResumeStore, after a reset or power cut.
+// docs/http.md, "The pull client", has the result table.
 //
 // What a driver does with each event (one connection at a time; TLS lives in the driver):
 //   connect   Open TCP to host:port (resolve the name; host is an IPv6 literal without brackets
@@ -32,6 +33,7 @@
 #include "core/http/url.h"
 #include "core/proto/event_queue.h"
 #include "core/proto/log_level.h"
+#include "core/pull/resume_store.h"
 #include "core/updater/update_sink.h"
 #include "core/util/base64.h"
 
@@ -100,6 +102,14 @@ struct PullConfig {
   // that identifies the image. 0 turns it off (the original's behaviour).
   uint8_t max_resumes = 3;
   uint32_t resume_delay_ms = 1000;  // between the break and the new connection
+
+  // Resuming across a reset or power cut (docs/http.md, "Across a reset"); nullptr: off. While a
+  // resumable download runs, the session saves a record each time another sector of the image
+  // is on flash; a later start() with the same URL reopens the Updater at the recorded offset
+  // (UpdateSink::resume) and asks for the rest. The record is cleared when the pull ends, except
+  // when it ends because the download broke off (error 6, -1, -5, -11), so the next pull can
+  // still continue it. Needs max_resumes > 0; unused in version mode.
+  ResumeStore* resume_store = nullptr;
 };
 
 enum class PullState : uint8_t {
@@ -143,7 +153,7 @@ class PullSession {
   static constexpr size_t kRequestSize = 1536;
   static constexpr size_t kHeadBytes = 2048;
   static constexpr size_t kHeadFields = 24;
-  static constexpr size_t kMaxEtag = 96;
+  static constexpr size_t kMaxEtag = kResumeMaxEtag;
   static constexpr size_t kMaxVersion = 64;
 
   // The session begins, writes, ends and aborts updates on sink from inside its inputs; the sink
@@ -168,6 +178,8 @@ class PullSession {
   uint32_t written() const { return written_; }  // image bytes given to the sink this pull
   uint8_t redirects_followed() const { return redirects_; }
   uint8_t resumes() const { return resumes_; }
+  // The byte this pull continued at from the ResumeStore's record; 0 when it did not.
+  uint32_t resumed_from() const { return resumed_from_; }
   const http::Url& url() const { return url_; }  // where the last request went
   bool queue_overflowed() const { return events_.overflowed(); }
 
@@ -186,6 +198,11 @@ class PullSession {
   void continue_download(uint32_t now);
   uint32_t capacity() const;
   bool check_space();
+  UpdateCommand update_command() const;
+  void resume_from_store();
+  void restart_fresh(const char* why, uint32_t now);
+  void save_resume_point();
+  void forget_resume_point();
   void remember_identity();
   void accept_body_bytes(const uint8_t* data, uint32_t len);
   bool check_image_start();
@@ -246,6 +263,14 @@ class PullSession {
   char etag_[kMaxEtag + 1] = {};
   uint8_t redirects_ = 0;
   uint8_t resumes_ = 0;
+
+  // Across a reset: the record this pull resumed from or saved.
+  uint8_t url_sha256_[crypto::kSha256Size] = {};
+  bool from_record_ = false;    // the Updater was reopened from the record; its 206 is awaited
+  bool store_touched_ = false;  // the store may hold a record of this pull
+  bool save_failed_ = false;    // logged once per pull
+  uint32_t saved_offset_ = 0;   // the durable offset in the store
+  uint32_t resumed_from_ = 0;
 
   char available_version_[kMaxVersion + 1] = {};
   char error_text_[24 + Updater::kMessageSize] = {};

@@ -11,6 +11,19 @@ bool UpdaterSink::begin(uint32_t size, UpdateCommand command, const char* md5_he
   owns_update_ = false;
   if (!updater_.begin(size, command)) return false;
   owns_update_ = true;
+  return set_md5_or_abort(md5_hex);
+}
+
+bool UpdaterSink::resume(uint32_t size, UpdateCommand command, const char* md5_hex, uint32_t offset,
+                         const uint8_t* prefix_sha256) {
+  begin_error_[0] = '\0';
+  owns_update_ = false;
+  if (!updater_.resume(size, command, offset, prefix_sha256)) return false;
+  owns_update_ = true;
+  return set_md5_or_abort(md5_hex);
+}
+
+bool UpdaterSink::set_md5_or_abort(const char* md5_hex) {
   if (md5_hex == nullptr || updater_.set_md5(md5_hex)) return true;
   TextBuilder(begin_error_, sizeof(begin_error_)).add(updater_.error_message());
   abort();

@@ -24,6 +24,20 @@ class UpdateSink {
   // "ERROR[n]: text" after a failed call; valid until the next call.
   virtual const char* error_message() const = 0;
 
+  // Resuming across a reset (Updater::resume()). A sink that cannot resume keeps these defaults:
+  // resume() refuses and no durable offset is ever reported, so nothing is saved to resume from.
+  //
+  // Reopens an update interrupted after `offset` bytes whose SHA-256 was prefix_sha256, then
+  // set_md5(md5_hex) unless it is nullptr; on failure nothing is left running.
+  virtual bool resume(uint32_t /*size*/, UpdateCommand /*command*/, const char* /*md5_hex*/, uint32_t /*offset*/,
+                      const uint8_t* /*prefix_sha256*/) {
+    return false;
+  }
+  // How many bytes from the start are on flash in whole sectors (Updater::durable_offset()).
+  virtual uint32_t durable_offset() const { return 0; }
+  // Their SHA-256 (crypto::kSha256Size bytes); false when there are none.
+  virtual bool durable_sha256(uint8_t* /*out*/) const { return false; }
+
  protected:
   ~UpdateSink() = default;
 };
@@ -35,6 +49,10 @@ class UpdaterSink final : public UpdateSink {
  public:
   explicit UpdaterSink(Updater& updater) : updater_(updater) {}
   bool begin(uint32_t size, UpdateCommand command, const char* md5_hex) override;
+  bool resume(uint32_t size, UpdateCommand command, const char* md5_hex, uint32_t offset,
+              const uint8_t* prefix_sha256) override;
+  uint32_t durable_offset() const override { return owns_update_ ? updater_.durable_offset() : 0; }
+  bool durable_sha256(uint8_t* out) const override { return owns_update_ && updater_.durable_sha256(out); }
   uint32_t write(const uint8_t* data, uint32_t len) override;
   bool end() override { return finish(false); }
   bool end_at_received() override { return finish(true); }
@@ -45,6 +63,7 @@ class UpdaterSink final : public UpdateSink {
 
  private:
   bool finish(bool at_received);
+  bool set_md5_or_abort(const char* md5_hex);
   bool refuse_idle();
 
   Updater& updater_;

@@ -46,6 +46,7 @@ const char* describe(UpdateError error) {
     case UpdateError::not_running: return "No update running";
     case UpdateError::gzip_too_large: return "Gzip image inflates beyond the free space";
     case UpdateError::bad_image: return "Not a valid firmware image";
+    case UpdateError::resume_mismatch: return "Cannot resume the interrupted update";
   }
   return "UNKNOWN";
 }
@@ -67,7 +68,7 @@ bool Updater::fail(UpdateError error, const char* detail) {
 }
 
 void Updater::reset() {
-  size_ = received_ = flushed_ = buffered_ = start_ = 0;
+  size_ = received_ = flushed_ = buffered_ = durable_ = start_ = 0;
   md5_expected_set_ = false;
   command_ = UpdateCommand::flash;
 }
@@ -77,43 +78,114 @@ void Updater::clear_error() {
   message_[0] = '\0';
 }
 
-bool Updater::begin(uint32_t size, UpdateCommand command) {
-  if (size_ > 0) return fail(UpdateError::running_already);
-  clear_error();
-  md5_hex_[0] = '\0';
+// Where an update of `size` bytes goes, by the one rule begin() and resume() share; on failure
+// fail() has run.
+bool Updater::place(uint32_t size, UpdateCommand command, uint32_t* start) {
   char detail[120];
   TextBuilder why(detail, sizeof(detail));
   if (size == 0) return fail(UpdateError::size, "size 0");
   if (!boot_.loaded()) return fail(UpdateError::read, "the boot journal could not be read");
-  uint32_t start = 0;
   if (command == UpdateCommand::flash) {
     if (boot_.on_trial())
       return fail(UpdateError::trial_pending);
     uint32_t running = boot_.state().active.size;
-    if (!place_staging(layout_, running, size, &start)) {
+    if (!place_staging(layout_, running, size, start)) {
       why.add("image needs ").add_u32(round_up_4k(size)).add(" bytes, at most ")
           .add_u32(staging_capacity(layout_, running)).add(" fit next to the running image of ")
           .add_u32(running).add(" bytes in layout ").add(layout_.name);
       return fail(UpdateError::space, detail);
     }
-  } else if (command == UpdateCommand::filesystem) {
+    return true;
+  }
+  if (command == UpdateCommand::filesystem) {
     if (round_up_4k(size) > layout_.fs_size()) {
       why.add("filesystem image needs ").add_u32(round_up_4k(size)).add(" bytes, layout ")
           .add(layout_.name).add(" has a filesystem of ").add_u32(layout_.fs_size());
       return fail(UpdateError::space, detail);
     }
-    start = layout_.fs_start;
-  } else {
-    return fail(UpdateError::unknown_command);
+    *start = layout_.fs_start;
+    return true;
   }
+  return fail(UpdateError::unknown_command);
+}
+
+bool Updater::begin(uint32_t size, UpdateCommand command) {
+  if (size_ > 0) return fail(UpdateError::running_already);
+  clear_error();
+  md5_hex_[0] = '\0';
+  uint32_t start = 0;
+  if (!place(size, command, &start)) return false;
   command_ = command;
   start_ = start;
   size_ = size;
-  received_ = flushed_ = buffered_ = 0;
+  received_ = flushed_ = buffered_ = durable_ = 0;
   md5_.reset();
   sha256_.reset();
   if (hooks_.on_start) hooks_.on_start(hooks_.ctx);
   if (hooks_.on_progress) hooks_.on_progress(hooks_.ctx, 0, size_);
+  return true;
+}
+
+// Reads the staged bytes [start, start+offset) back through the sector buffer into md5_ and
+// sha256_, checking a sketch's first byte on the way.
+bool Updater::rehash_staged(uint32_t start, uint32_t offset, UpdateCommand command) {
+  md5_.reset();
+  sha256_.reset();
+  for (uint32_t at = 0; at < offset; at += kBufferSize) {
+    if (flash_.read(start + at, buffer_, kBufferSize) != FlashStatus::ok) {
+      char detail[80];
+      TextBuilder(detail, sizeof(detail)).add("cannot read the staged bytes at ").add_u32(start + at);
+      return fail(UpdateError::read, detail);
+    }
+    if (at == 0 && command == UpdateCommand::flash && buffer_[0] != kEspImageMagic && buffer_[0] != kGzipMagic0) {
+      char detail[100];
+      TextBuilder(detail, sizeof(detail)).add("the staged bytes start with ").add_u32(buffer_[0])
+          .add(", not 0xE9 (an image) or 0x1F (gzip)");
+      return fail(UpdateError::resume_mismatch, detail);
+    }
+    md5_.update(buffer_, kBufferSize);
+    sha256_.update(buffer_, kBufferSize);
+  }
+  return true;
+}
+
+bool Updater::resume(uint32_t size, UpdateCommand command, uint32_t offset,
+                     const uint8_t prefix_sha256[crypto::kSha256Size]) {
+  if (size_ > 0) return fail(UpdateError::running_already);
+  clear_error();
+  md5_hex_[0] = '\0';
+  char detail[120];
+  TextBuilder why(detail, sizeof(detail));
+  if (offset == 0 || offset % kSectorSize != 0 || offset >= size) {
+    why.add("offset ").add_u32(offset).add(" is not a whole number of sectors inside an image of ").add_u32(size)
+        .add(" bytes");
+    return fail(UpdateError::resume_mismatch, detail);
+  }
+  if (prefix_sha256 == nullptr) return fail(UpdateError::resume_mismatch, "no SHA-256 to check the staged bytes by");
+  uint32_t start = 0;
+  if (!place(size, command, &start) || !rehash_staged(start, offset, command)) return false;
+  crypto::Sha256 prefix = sha256_;
+  uint8_t digest[crypto::kSha256Size];
+  prefix.finish(digest);
+  if (memcmp(digest, prefix_sha256, crypto::kSha256Size) != 0) {
+    why.add("SHA-256 of the ").add_u32(offset).add(" bytes staged at ").add_u32(start).add(" differs");
+    return fail(UpdateError::resume_mismatch, detail);
+  }
+  command_ = command;
+  start_ = start;
+  size_ = size;
+  received_ = flushed_ = durable_ = offset;
+  buffered_ = 0;
+  durable_sha256_ = sha256_;
+  if (hooks_.on_start) hooks_.on_start(hooks_.ctx);
+  if (hooks_.on_progress) hooks_.on_progress(hooks_.ctx, received_, size_);
+  return true;
+}
+
+bool Updater::durable_sha256(uint8_t out[crypto::kSha256Size]) const {
+  if (size_ == 0 || durable_ == 0) return false;
+  crypto::Sha256 copy = durable_sha256_;
+  copy.finish(out);
   return true;
 }
 
@@ -140,6 +212,11 @@ bool Updater::flush_buffer() {
   if (flash_.write(address, buffer_, padded) != FlashStatus::ok) return fail(UpdateError::write);
   flushed_ += buffered_;
   buffered_ = 0;
+  // Every flush but the last fills a whole sector, and sha256_ has seen exactly the flushed bytes.
+  if (flushed_ % kSectorSize == 0) {
+    durable_ = flushed_;
+    durable_sha256_ = sha256_;
+  }
   return true;
 }
 

@@ -49,6 +49,7 @@ enum class UpdateError : uint8_t {
   not_running = 23,     // write()/end() with no update in progress
   gzip_too_large = 24,  // a gzip image inflates to more than the slot can hold
   bad_image = 25,       // not a firmware image by core/image/acceptance.h (the detail says why)
+  resume_mismatch = 26, // resume(): the staged bytes are not the interrupted update's (the detail says why)
 };
 
 // The original's text for each number ("MD5 verification failed" etc.), without details.
@@ -77,6 +78,15 @@ class Updater {
   void set_inflater(Inflater* inflater) { inflater_ = inflater; }
 
   bool begin(uint32_t size, UpdateCommand command = UpdateCommand::flash);
+  // Reopens an update that a reset or power cut interrupted, as if begin(size, command) had run
+  // and the first `offset` bytes had been written: the staging address comes from the same rule
+  // as begin()'s (so the same checks and errors apply), the staged bytes [0, offset) are read
+  // back from flash to rebuild the MD5 and SHA-256, and they must start like an image (sketch)
+  // and hash to prefix_sha256, which durable_sha256() gave before the interruption. offset must
+  // be a whole number of sectors below size. Fails with resume_mismatch (and why) when anything
+  // differs, read when the flash cannot be read; then nothing is running. set_md5() may follow.
+  // Reads and hashes `offset` bytes of flash before it returns.
+  bool resume(uint32_t size, UpdateCommand command, uint32_t offset, const uint8_t prefix_sha256[crypto::kSha256Size]);
   // Expected MD5 of all bytes to be written (32 hex digits, any case).
   bool set_md5(const char* hex);
   // Takes up to len bytes; returns how many were taken (0 on error, see error()).
@@ -95,6 +105,11 @@ class Updater {
   uint32_t size() const { return size_; }
   uint32_t progress() const { return received_; }
   uint32_t remaining() const { return size_ - received_; }
+  // Where a resume() could start after a power cut now: the bytes from the start that are on
+  // flash in whole sectors (a multiple of kSectorSize; 0 when idle or before the first sector).
+  uint32_t durable_offset() const { return durable_; }
+  // The SHA-256 of those bytes, for resume(); false when durable_offset() is 0.
+  bool durable_sha256(uint8_t out[crypto::kSha256Size]) const;
   UpdateCommand command() const { return command_; }
   // Lowercase MD5 of what was written, valid after a successful end().
   const char* md5_hex() const { return md5_hex_; }
@@ -103,6 +118,8 @@ class Updater {
 
  private:
   bool fail(UpdateError error, const char* detail = nullptr);
+  bool place(uint32_t size, UpdateCommand command, uint32_t* start);
+  bool rehash_staged(uint32_t start, uint32_t offset, UpdateCommand command);
   bool flush_buffer();
   bool move_to_placement();
   bool verify_md5();
@@ -125,12 +142,14 @@ class Updater {
   uint32_t received_ = 0;  // bytes accepted so far (buffered or flushed)
   uint32_t flushed_ = 0;   // bytes written to flash
   uint32_t buffered_ = 0;
+  uint32_t durable_ = 0;   // bytes in whole flushed sectors from the start
   bool md5_expected_set_ = false;
   char md5_expected_[33] = {};
   char md5_hex_[crypto::kMd5HexSize] = {};
   char message_[kMessageSize] = {};
   crypto::Md5 md5_;
   crypto::Sha256 sha256_;  // of the bytes as received: the boot path swaps in only these bytes
+  crypto::Sha256 durable_sha256_;  // sha256_ as it stood at durable_
   alignas(4) uint8_t buffer_[kBufferSize];
 };
 

@@ -1,6 +1,7 @@
 target_sources(otakit_platform_posix PRIVATE
   emulated_flash.cpp
   file_flash.cpp
+  resume_store_file.cpp
   rtc_memory_file.cpp
   trust_anchors.cpp
   zlib_inflater.cpp

@@ -1,7 +1,7 @@
 # One otakit_add_test per core area.
 otakit_add_test(test_core_boot SOURCES boot_test.cpp ota_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_power_cut SOURCES power_cut_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
-otakit_add_test(test_core_updater SOURCES updater_test.cpp update_sink_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_updater SOURCES updater_test.cpp update_sink_test.cpp updater_resume_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_gzip_boot SOURCES gzip_boot_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_mdns SOURCES mdns_message_test.cpp mdns_responder_test.cpp mdns_services_test.cpp
                 mdns_browser_test.cpp
@@ -24,5 +24,7 @@ otakit_add_test(test_core_http
   LIBS otakit_core)
 otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload_slices_test.cpp LIBS otakit_core)
 otakit_add_test(test_core_pull SOURCES pull_session_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
+otakit_add_test(test_core_pull_resume SOURCES pull_resume_test.cpp pull_resume_store_test.cpp
+                LIBS otakit_core otakit_platform_posix otakit_device rapidcheck_gtest rapidcheck)
 otakit_add_test(test_core_tls SOURCES tls_client_test.cpp tls_certificate_test.cpp tls_test_peer.cpp
                 LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)

@@ -53,10 +53,12 @@ struct BootHardening : ::testing::Test {
 };
 
 // Regression: `size > boot_area_start - src` wrapped around for a source above the boot area,
-// so a command could swap the journal, the scratch or the filesystem into the primary slot.
+// so a command could swap the journal, the scratch or the filesystem into the primary slot. The
+// resume record sector at the bottom of the boot area is refused the same way.
 TEST_F(BootHardening, SourceAtOrAboveTheBootAreaIsRefused) {
   const FlashLayout& l = dev.layout;
-  expect_refused_and_harmless(copy_command(l.boot_area_start(), 4096, 50), "scratch sector");
+  expect_refused_and_harmless(copy_command(l.resume_record_address(), 4096, 49), "resume record sector");
+  expect_refused_and_harmless(copy_command(l.scratch_sector_address(), 4096, 50), "scratch sector");
   expect_refused_and_harmless(copy_command(l.journal_address(0), 4096, 51), "journal sector");
   expect_refused_and_harmless(copy_command(l.journal_address(1), 8192, 52), "journal sector, two sectors");
   expect_refused_and_harmless(copy_command(l.flash_size - 4096, 4096, 53), "last sector");

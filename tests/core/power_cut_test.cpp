@@ -256,7 +256,7 @@ TEST_P(PowerCut, EveryCutAndSecondFaultEndsOnAWholeImageAndThenTheGoal) {
   EXPECT_EQ(cases, cut_points * std::size(kVariants));
 }
 
-// Capacities: 1M has its boot area at 0xF7000, so at most half, 503808 bytes, is swapped against
+// Capacities: 1M has its boot area at 0xF6000, so at most half, 503808 bytes, is swapped against
 // a running image; 512K takes 243712; 4M1M is bounded by the sector table's 254 sectors.
 INSTANTIATE_TEST_SUITE_P(
     Updates, PowerCut,

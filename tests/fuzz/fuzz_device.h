@@ -14,8 +14,8 @@
 namespace otakit::fuzz {
 
 // A small layout keeps every run fast: 512 KiB, the smallest chip an image's size code 0 fits;
-// all that is used lies below 0x1B000: no filesystem, the boot area at 0x17000 (scratch, sector
-// table at 0x18000, journals at 0x19000 and 0x1A000).
+// all that is used lies below 0x1B000: no filesystem, the boot area at 0x16000 (the resume
+// record, scratch at 0x17000, sector table at 0x18000, journals at 0x19000 and 0x1A000).
 constexpr uint32_t kFlashSize = 0x80000;
 inline const FlashLayout kLayout = {"fuzz", kFlashSize, 0x1B000, 0x1B000, 0x18000};
 constexpr uint32_t kOldSize = 8000, kNewSize = 12001;  // the new image ends in a fill byte

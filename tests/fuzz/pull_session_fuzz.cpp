@@ -1,7 +1,9 @@
 // The pull client driven by whatever a server sends, in any split, mixed with connection events
 // and time: it must never overflow its queue, write past the size it began the Updater with, end
 // an update that is not whole, hold an update open once finished, finish twice per pull, or
-// report progress past what the Updater took.
+// report progress past what the Updater took. A resume store is attached: a later start() may
+// reopen the update from its record, which must then name a durable offset the sink reported,
+// with that offset's digest; a pull that ends ok must leave no record behind.
 // Input: one byte of configuration, then steps (op byte, and for data a length byte and bytes).
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +51,27 @@ class CheckingSink final : public UpdateSink {
     return true;
   }
   void abort() override { running_ = false; }
+  bool resume(uint32_t size, UpdateCommand, const char* md5_hex, uint32_t offset, const uint8_t* prefix) override {
+    if (running_ || size == 0 || offset == 0 || offset % 4096 != 0 || offset >= size || prefix == nullptr)
+      __builtin_trap();
+    if (md5_hex != nullptr && strlen(md5_hex) != 32) __builtin_trap();
+    uint8_t expected[32];
+    digest_for(offset, expected);
+    if (memcmp(prefix, expected, sizeof(expected)) != 0) __builtin_trap();
+    running_ = true;
+    announced_ = size;
+    written_ = offset;
+    return true;
+  }
+  uint32_t durable_offset() const override { return running_ ? written_ & ~4095u : 0; }
+  bool durable_sha256(uint8_t* out) const override {
+    if (durable_offset() == 0) return false;
+    digest_for(durable_offset(), out);
+    return true;
+  }
+  static void digest_for(uint32_t offset, uint8_t* out) {
+    for (int i = 0; i < 32; ++i) out[i] = uint8_t((offset >> 12) + i);
+  }
   const char* error_message() const override { return "ERROR[7]: MD5 verification failed"; }
 
   bool running() const { return running_; }
@@ -60,12 +83,37 @@ class CheckingSink final : public UpdateSink {
   uint32_t written_ = 0;
 };
 
+// The record in RAM, encoded and checked as the flash store does it. (Not core's FuzzStore:
+// core has no type info under -fno-rtti, which UBSan's vptr check needs.)
+class FuzzStore final : public ResumeStore {
+ public:
+  bool load(ResumeRecord* out) override {
+    uint32_t sequence = 0;
+    return held_ && decode_resume_record(bytes_, out, &sequence) == ResumeSlot::record;
+  }
+  bool save(const ResumeRecord& record) override {
+    if (!resume_record_plausible(record)) __builtin_trap();  // the session saves only what can be resumed
+    encode_resume_record(record, 1, bytes_);
+    held_ = true;
+    return true;
+  }
+  bool clear() override {
+    held_ = false;
+    return true;
+  }
+  bool holds_record() const { return held_; }
+
+ private:
+  uint8_t bytes_[kResumeRecordSize] = {};
+  bool held_ = false;
+};
+
 struct Tally {
   int finished = 0;
   int started = 0;
 };
 
-void check_events(PullSession& session, const CheckingSink& sink, Tally* tally) {
+void check_events(PullSession& session, const CheckingSink& sink, FuzzStore& store, Tally* tally) {
   PullEvent e;
   while (session.poll(&e)) {
     if (tally->finished > 0) __builtin_trap();  // nothing after finished
@@ -73,6 +121,7 @@ void check_events(PullSession& session, const CheckingSink& sink, Tally* tally) 
       case PullAction::finished:
         ++tally->finished;
         if (e.result == PullResult::failed && e.error == 0) __builtin_trap();
+        if (e.result == PullResult::ok && store.holds_record()) __builtin_trap();
         if (e.error_text == nullptr || e.message == nullptr) __builtin_trap();
         break;
       case PullAction::started:
@@ -110,6 +159,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.max_resumes = (flags & 0x20) ? 2 : 0;
   config.md5 = (flags & 0x40) ? "0123456789abcdef0123456789abcdef" : nullptr;
   config.overall_timeout_ms = 100000;
+  FuzzStore store;
+  config.resume_store = &store;
   CheckingSink sink;
   PullSession session(config, sink);
   uint32_t now = 0;
@@ -140,7 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
-    check_events(session, sink, &tally);
+    check_events(session, sink, store, &tally);
     PullState state = session.state();
     bool may_hold_update = state == PullState::reading_body || state == PullState::resume_waiting ||
                            state == PullState::connecting || state == PullState::reading_head;
