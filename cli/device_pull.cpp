@@ -32,6 +32,7 @@ nlohmann::json outcome_json(const net::PullOutcome& o) {
           {"written", o.written},
           {"redirects", o.redirects},
           {"resumes", o.resumes},
+          {"resumed_from", o.resumed_from},
           {"available_version", o.available_version},
           {"exit_code", pull_exit_code(o)},
           {"exit_name", exit_code_name(pull_exit_code(o))}};

@@ -153,6 +153,8 @@ void Device::start_pull() {
   if (client.current_version.empty()) client.current_version = running_.version;
   // Its own sink: a refused pull never aborts an upload another protocol is running.
   pull_sink_ = std::make_unique<UpdaterSink>(ota_->updater());
+  resume_store_ = std::make_unique<pull::FlashResumeStore>(parts_.flash, parts_.layout.resume_record_address());
+  client.resume_store = resume_store_.get();
   pull_ = std::make_unique<net::PullClient>(*network_.io, *network_.clock, client, *pull_sink_);
   pull_->set_hooks(network_.pull_hooks);
   pull_timer_ = network_.clock->make_timer(*network_.io);
@@ -203,6 +205,7 @@ void Device::stop_services() {
   if (pull_) pull_->stop();  // a download in progress is dropped, the running image stays
   pull_.reset();
   pull_sink_.reset();
+  resume_store_.reset();
   if (mdns_) mdns_->stop();  // the goodbye goes out before the reset
   mdns_.reset();
   if (web_) web_->stop();

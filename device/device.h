@@ -38,7 +38,8 @@ struct DeviceParts {
 
 // A sketch that pulls its updates (ESP8266httpUpdate): once after each boot, then every
 // interval_ms (0: only when Device::pull_now() is called), rebooting after a staged sketch
-// update as rebootOnUpdate does.
+// update as rebootOnUpdate does. A download that a reset or power cut broke off continues from
+// the record in the flash's resume sector (FlashLayout::resume_record_address()).
 struct DevicePullOptions {
   net::PullClientOptions client;
   bool at_boot = true;
@@ -151,6 +152,7 @@ class Device {
   std::unique_ptr<net::HttpUpdateServer> web_;
   std::unique_ptr<net::MdnsAdvertiser> mdns_;
   std::unique_ptr<UpdaterSink> pull_sink_;
+  std::unique_ptr<pull::FlashResumeStore> resume_store_;
   std::unique_ptr<net::PullClient> pull_;
   std::unique_ptr<net::Timer> pull_timer_;
   std::function<void(const BootReport&)> on_boot_;

@@ -139,7 +139,8 @@ void print_pull_outcome(const net::Logger& console, const net::PullOutcome& o) {
     case pull::PullResult::ok:
       if (!o.available_version.empty()) return console.info("pull: HTTP_UPDATE_OK version {} is available", o.available_version);
       // The session's message says what was done with the bytes (image staged, filesystem written).
-      return console.info("pull: HTTP_UPDATE_OK {}{}", o.message,
+      return console.info("pull: HTTP_UPDATE_OK {}{}{}", o.message,
+                          o.resumed_from > 0 ? fmt::format(" (continued from byte {} after a reset)", o.resumed_from) : "",
                           o.resumes > 0 ? fmt::format(" ({} resumes)", o.resumes) : "");
     case pull::PullResult::no_updates: return console.info("pull: HTTP_UPDATE_NO_UPDATES ({})", o.message);
     case pull::PullResult::failed:

@@ -108,6 +108,7 @@ class PullClient::Impl : public std::enable_shared_from_this<PullClient::Impl> {
     c.overall_timeout_ms = options_.overall_timeout_ms;
     c.max_resumes = options_.max_resumes;
     c.resume_delay_ms = options_.resume_delay_ms;
+    c.resume_store = options_.resume_store;
     return c;
   }
 
@@ -148,6 +149,7 @@ class PullClient::Impl : public std::enable_shared_from_this<PullClient::Impl> {
     outcome.written = session_->written();
     outcome.redirects = session_->redirects_followed();
     outcome.resumes = session_->resumes();
+    outcome.resumed_from = session_->resumed_from();
     if (e.result == pull::PullResult::failed) {
       if (hooks.on_error) hooks.on_error(e.error, outcome.message);
     } else if (hooks.on_end) {

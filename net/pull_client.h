@@ -47,6 +47,9 @@ struct PullClientOptions {
   uint32_t overall_timeout_ms = 0;
   uint8_t max_resumes = 3;
   uint32_t resume_delay_ms = 1000;
+  // Where an interrupted download is remembered across a reset or power cut (core/pull/
+  // resume_store.h); null: only resumed within one pull. Must outlive the client.
+  pull::ResumeStore* resume_store = nullptr;
 
   PullTrust trust;
   // The TLS record buffer: its size picks the maximum fragment length asked for (MFLN). 2 KiB
@@ -82,7 +85,8 @@ struct PullOutcome {
   std::string available_version;  // version mode with result ok
   uint32_t written = 0;        // image bytes given to the Updater
   uint8_t redirects = 0;
-  uint8_t resumes = 0;
+  uint8_t resumes = 0;            // broken off and continued within this pull
+  uint32_t resumed_from = 0;      // the byte this pull continued at from a stored record; 0: none
   bool staged() const { return result == pull::PullResult::ok && written > 0; }
 };
 

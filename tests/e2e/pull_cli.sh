@@ -267,6 +267,25 @@ expect_failure a 6 6 "Update error: ERROR[6]: Stream Read Timeout"
 expect_field resumes 0
 expect_no_request "Range:"
 
+begin "the device dies (kill -9) mid-download: the next run continues from its resume record"
+: >"$requests"
+running=$(status_field a md5)
+"$otakit" device pull --flash "$dir/a.bin" --url "$http/stall-once?img=fw" --json >"$dir/out.json" 2>"$dir/err" &
+victim=$!
+pids+=("$victim")
+for _ in $(seq 100); do grep -q "pull: 25%" "$dir/err" && break; sleep 0.1; done
+grep -q "pull: 25%" "$dir/err" || oops "the first half never arrived"
+kill -9 "$victim"
+wait "$victim" 2>/dev/null || true
+[ "$(status_field a md5)" = "$running" ] || oops "the cut damaged the running image"
+pull a "$http/stall-once?img=fw"
+expect_exit 0
+expect_field result ok
+expect_field http_status 206
+[ "$(field resumed_from)" -gt 0 ] || oops "resumed_from is '$(field resumed_from)', expected the record's offset"
+expect_request "Range: bytes=$(field resumed_from)-"
+[ "$(status_field a md5)" = "$(md5_of "$dir/img/fw.bin")" ] || oops "the device does not run fw"
+
 begin "it breaks off every time: gives up after --max-resumes"
 pull a "$http/cut-always?img=fw" --max-resumes 1
 expect_failure a 6 6 "Update error: ERROR[6]: Stream Read Timeout"

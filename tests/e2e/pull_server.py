@@ -21,6 +21,8 @@ handshake that never ends). It exits by itself after --lifetime seconds.
   /short          Content-Length of the whole image, half of it, close (no ranges offered)
   /stall          the head and 4096 bytes, then silence (no ranges offered)
   /stall-head     reads the request, answers nothing
+  /stall-once     as /fw.bin (ranges offered), but the first request without Range for this path
+                  and query gets half the body and then silence, as when the device loses power
   /badmd5         as /fw.bin with an x-MD5 of other bytes
   /md5-malformed  as /fw.bin with an x-MD5 that is not 32 hex digits
   /big            a Content-Length larger than any free space, then close
@@ -171,6 +173,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.wait_for_close()
         if path == "/stall-head":
             return self.wait_for_close()
+        if path == "/stall-once":
+            if self.headers.get("Range") is None and self.server.first_time(self.path):
+                self.head(200, "OK", self.image_headers(image, len(image)))
+                self.wfile.write(image[: len(image) // 2])
+                return self.wait_for_close()
+            return self.send_image(image)
         if path == "/badmd5":
             return self.send_image(image, md5=hashlib.md5(image + b"other").hexdigest())
         if path == "/md5-malformed":

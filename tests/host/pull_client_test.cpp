@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/crypto/digest.h"
+#include "core/pull/resume_store.h"
 #include "device/device.h"
 #include "host/image_builder.h"
 #include "net/manual_clock.h"
@@ -40,6 +41,7 @@ class ScriptedServer {
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   const std::vector<std::string>& heads() const { return heads_; }
+  void add_reply(Reply reply) { replies_.push_back(std::move(reply)); }
 
  private:
   struct Exchange {
@@ -291,6 +293,52 @@ TEST_F(PullClientTest, BrokenDownloadResumesWithARangeRequest) {
       << server_->heads()[1];
   EXPECT_EQ(hooks_.start, 1);
   EXPECT_EQ(hooks_.end, 1);
+}
+
+// The power goes while the image downloads; after the boot the next pull asks for the rest from
+// the last sector the resume record saved, and the image that boots is the whole one.
+TEST_F(PullClientTest, PowerCutDuringAPullContinuesFromTheResumeRecord) {
+  const host::Bytes update = image_of("2.0.0", 300000, 2);
+  const std::string full = image_reply(update, "ETag: \"v2\"\r\nAccept-Ranges: bytes\r\n");
+  const size_t body_at = full.find("\r\n\r\n") + 4;
+  const std::string first = full.substr(0, body_at + 150000);
+  // The answer to the Range request is scripted after the cut, from the offset in the record.
+  make_device({{first, true}});
+  ASSERT_TRUE(device_->pull_now());
+  ASSERT_TRUE(run_until([this] { return hooks_.last_done == 150000; }));
+  device_->power_cycle();
+  EXPECT_EQ(device_->running_image().version, "1.0.0");
+  EXPECT_TRUE(outcomes_.empty());  // an abandoned pull reports nothing
+
+  pull::FlashResumeStore store(flash_, layout_.resume_record_address());
+  pull::ResumeRecord record;
+  ASSERT_TRUE(store.load(&record));
+  const uint32_t from = record.offset;
+  EXPECT_EQ(from % kSectorSize, 0u);
+  EXPECT_GT(from, 100000u);
+  EXPECT_LE(from, 150000u);
+  crypto::Md5 md5;
+  md5.update(update.data(), update.size());
+  char md5_hex[crypto::kMd5HexSize];
+  md5.finish_hex(md5_hex);
+  const std::string rest = "HTTP/1.0 206 Partial Content\r\nContent-Length: " + std::to_string(update.size() - from) +
+                           "\r\nContent-Range: bytes " + std::to_string(from) + "-" + std::to_string(update.size() - 1) +
+                           "/" + std::to_string(update.size()) + "\r\nETag: \"v2\"\r\nx-MD5: " + md5_hex + "\r\n\r\n" +
+                           std::string(update.begin() + from, update.end());
+  server_->add_reply({rest});
+
+  ASSERT_TRUE(device_->pull_now());
+  ASSERT_TRUE(run_until([this] { return !outcomes_.empty(); }));
+  EXPECT_EQ(outcomes_[0].result, pull::PullResult::ok) << outcomes_[0].message;
+  EXPECT_EQ(outcomes_[0].resumed_from, from);
+  ASSERT_EQ(server_->heads().size(), 2u);
+  EXPECT_NE(server_->heads()[1].find("Range: bytes=" + std::to_string(from) + "-\r\n"), std::string::npos)
+      << server_->heads()[1];
+  EXPECT_NE(server_->heads()[1].find("If-Range: \"v2\"\r\n"), std::string::npos);
+  ASSERT_TRUE(run_until([this] { return device_->boots() == 3; }));  // cut, then the update's reboot
+  EXPECT_EQ(device_->running_image().version, "2.0.0");
+  EXPECT_EQ(device_->running_image().size, update.size());
+  EXPECT_FALSE(store.load(&record));  // done: the record is gone
 }
 
 TEST_F(PullClientTest, ConnectionRefusedSaysWhy) {
