@@ -60,12 +60,14 @@ uint8_t WebUpdateServer::on_accept(uint32_t now) {
   uint8_t slot = kNoSlot;
   for (uint8_t id = 0; id < kConnections && slot == kNoSlot; ++id)
     if (connections_[id].phase == Phase::free) slot = id;
-  // A browser's spare kept-alive connection gives way to the new one, oldest deadline first.
-  for (uint8_t id = 0; id < kConnections && slot == kNoSlot; ++id) {
+  // A browser's spare kept-alive connection gives way to the new one: the one idle longest, whose
+  // idle deadline comes first (each is its last activity plus the same timeout).
+  const bool full = slot == kNoSlot;
+  for (uint8_t id = 0; id < kConnections && full; ++id) {
     if (connections_[id].phase != Phase::idle) continue;
-    close(id);
-    slot = id;
+    if (slot == kNoSlot || int32_t(connections_[id].deadline - connections_[slot].deadline) < 0) slot = id;
   }
+  if (full && slot != kNoSlot) close(slot);
   if (slot == kNoSlot) {
     log(proto::LogLevel::warn, "web: every connection slot is busy with a request; a new connection is refused");
     return kNoSlot;
