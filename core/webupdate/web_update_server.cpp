@@ -179,7 +179,6 @@ void WebUpdateServer::route(uint8_t id, uint32_t now) {
       Reply reply;
       reply.status = 303;
       reply.location = config_.path;
-      reply.head_only = head.method == http::Method::head;
       return answer(id, reply, now);
     }
     TextBuilder body(c.out_body, sizeof(c.out_body));
@@ -203,7 +202,6 @@ void WebUpdateServer::route(uint8_t id, uint32_t now) {
     Reply reply;
     reply.body = kUpdatePage;
     reply.body_len = kUpdatePageSize;
-    reply.head_only = head.method == http::Method::head;
     return answer(id, reply, now);
   }
   if (head.method == http::Method::post) return start_upload(id, now);
@@ -518,7 +516,8 @@ void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   event.data = reinterpret_cast<const uint8_t*>(c.out_head);
   event.len = head_length;
   emit(event);
-  if (reply.body_len > 0 && !reply.head_only) {
+  // Every answer to HEAD is its head alone (RFC 9110 §9.3.2), whatever the route.
+  if (reply.body_len > 0 && head.method != http::Method::head) {
     event.data = reinterpret_cast<const uint8_t*>(reply.body);
     event.len = reply.body_len;
     emit(event);

@@ -168,8 +168,7 @@ class WebUpdateServer {
     bool challenge = false;  // WWW-Authenticate
     const char* location = nullptr;
     bool no_store = false;
-    bool close = false;      // close after it even on a kept-alive connection
-    bool head_only = false;  // a HEAD request
+    bool close = false;  // close after it even on a kept-alive connection
   };
   void answer(uint8_t id, const Reply& reply, uint32_t now);
   void answer_text(uint8_t id, uint16_t status, const char* text, uint32_t now);
