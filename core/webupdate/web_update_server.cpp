@@ -497,7 +497,9 @@ void WebUpdateServer::answer_status(uint8_t id, uint32_t now) {
 void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   Connection& c = connections_[id];
   const http::RequestHead& head = c.request.head();
-  const bool keep_alive = c.keep_alive && !reply.close;
+  // A body the route did not read (a GET with one) would be parsed as the next request.
+  const bool body_unread = c.phase == Phase::head && (head.body.chunked || head.body.content_length > 0);
+  const bool keep_alive = c.keep_alive && !reply.close && !body_unread;
   http::ServerResponse response;
   response.version = head.version;
   response.status = reply.status;
