@@ -312,8 +312,9 @@ void WebUpdateServer::on_multipart(uint8_t id, http::MultipartEvent event, uint3
         if (c.had_file) return fail_upload(id, 400, "one image per upload: the form holds a second file", now);
         return begin_file(id, now);
       }
+      // Only an md5 field replaces the md5: another field between it and the file keeps it.
       c.in_md5_field = part.name.equals("md5");
-      c.md5_length = 0;
+      if (c.in_md5_field) c.md5_length = 0;
       return;
     }
     case http::MultipartEvent::part_data: {
