@@ -328,7 +328,7 @@ void WebUpdateServer::on_multipart(uint8_t id, http::MultipartEvent event, uint3
       return;
     }
     case http::MultipartEvent::part_end:
-      if (c.in_file) return end_file(id, now);
+      if (c.in_file) return end_file(id);
       c.in_md5_field = false;
       return;
     case http::MultipartEvent::failed: {
@@ -378,16 +378,11 @@ void WebUpdateServer::write_file(uint8_t id, http::Slice data, uint32_t now) {
   written_ += taken;
 }
 
-void WebUpdateServer::end_file(uint8_t id, uint32_t now) {
+// The file's part ended, but the form may still be cut off before its closing boundary: the
+// sink ends (stages) only in complete_upload, once the whole body has parsed.
+void WebUpdateServer::end_file(uint8_t id) {
   Connection& c = connections_[id];
   c.in_file = false;
-  if (!sink_.end_at_received()) {
-    c.begun = false;
-    TextBuilder text(message_, sizeof(message_));
-    text.add("Update error: ").add(sink_.error_message());
-    return fail_upload(id, status_for_update_error(update_error_number(sink_.error_message())), message_, now);
-  }
-  c.begun = false;
   c.file_ended = true;
 }
 
@@ -400,6 +395,12 @@ void WebUpdateServer::complete_upload(uint8_t id, uint32_t now) {
   }
   if (!c.had_file) {
     return fail_upload(id, 400, "the form holds no file: attach the image as a firmware or filesystem file", now);
+  }
+  c.begun = false;
+  if (!sink_.end_at_received()) {
+    TextBuilder text(message_, sizeof(message_));
+    text.add("Update error: ").add(sink_.error_message());
+    return fail_upload(id, status_for_update_error(update_error_number(sink_.error_message())), message_, now);
   }
   uploader_ = kNoSlot;
   finish(true, "staged; the device reboots into it");
