@@ -14,6 +14,7 @@ namespace {
 constexpr char kSuccessBody[] = "<META http-equiv=\"refresh\" content=\"15;URL=/\">Update Success! Rebooting...";
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr char kRealm[] = "Login Required";
+constexpr char kNoBody[] = "the request has no body: attach the image as a firmware or filesystem file";
 
 bool is_set(const char* text) { return text != nullptr && text[0] != '\0'; }
 
@@ -236,9 +237,13 @@ void WebUpdateServer::start_upload(uint8_t id, uint32_t now) {
     body.add("bad multipart/form-data: ").add(http::describe(boundary)).add("\n");
     return refuse(id, 400, c.out_body, false, now);
   }
+  if (!head.body.chunked && !head.body.has_content_length) {
+    return refuse(id, 411, "length required: send the body with a Content-Length or chunked\n", false, now);
+  }
   const http::BodyFraming framing = head.body_framing();
   if (framing.kind == http::Framing::length && framing.length == 0) {
-    return refuse(id, 400, "the request has no body: attach the image as a firmware or filesystem file\n", false, now);
+    TextBuilder(c.out_body, sizeof(c.out_body)).add(kNoBody).add("\n");
+    return refuse(id, 400, c.out_body, false, now);
   }
   if (head.expects_continue) {
     ServerEvent event;
@@ -388,6 +393,7 @@ void WebUpdateServer::end_file(uint8_t id) {
 
 void WebUpdateServer::complete_upload(uint8_t id, uint32_t now) {
   Connection& c = connections_[id];
+  if (c.body.received() == 0) return fail_upload(id, 400, kNoBody, now);  // chunked: "0" at once
   if (c.multipart.finish() != http::MultipartError::ok) {
     TextBuilder text(message_, sizeof(message_));
     text.add("bad multipart/form-data: ").add(http::describe(c.multipart.finish()));
