@@ -292,9 +292,11 @@ size_t WebUpdateServer::take_body(uint8_t id, const uint8_t* data, size_t len, u
   }
   if (c.answered) return used;
   if (c.body.failed()) {
-    TextBuilder body(c.out_body, sizeof(c.out_body));
-    body.add("bad request body: ").add(http::describe(c.body.error())).add("\n");
-    if (c.phase == Phase::upload) fail_upload(id, 400, c.out_body, now);
+    // The reason goes to message_: fail_upload rebuilds out_body from its message.
+    TextBuilder text(message_, sizeof(message_));
+    text.add("bad request body: ").add(http::describe(c.body.error()));
+    if (c.phase == Phase::upload) fail_upload(id, 400, message_, now);
+    TextBuilder(c.out_body, sizeof(c.out_body)).add(message_).add("\n");
     c.keep_alive = false;
     answer_text(id, 400, c.out_body, now);
     return len;
