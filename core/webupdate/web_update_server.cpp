@@ -123,6 +123,10 @@ void WebUpdateServer::on_tick(uint32_t now) {
         fail_upload(id, 408, "no data arrived for the receive timeout; the running image is unchanged", now);
         answer_pending(id, now);
         break;
+      case Phase::discard:  // the refusal waited for a body that stopped: send it now, and close
+        c.keep_alive = false;
+        answer_pending(id, now);
+        break;
       default: close(id); break;
     }
   }
