@@ -123,6 +123,22 @@ TEST(WebUpdateConnections, UploadThatStallsIs408AtTheReceiveTimeoutAndAborted) {
   EXPECT_FALSE(h.server.uploading());
 }
 
+// The answer to a refused upload waits for its body; when the body stalls the client still gets
+// it (with a close), not a silent reset.
+TEST(WebUpdateConnections, RefusedUploadWhoseBodyStallsGetsItsAnswerAtTheReceiveTimeout) {
+  Harness h("admin", "secret");
+  const uint8_t c = h.accept(0);
+  h.send(c, SplitUpload(std::string(2000, 's'), 1000).start, 1000);
+  h.tick(10999);
+  EXPECT_EQ(h.sent(c), "");
+  h.tick(11000);
+  const Reply reply = h.only_reply(c);
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_TRUE(reply.has("Connection: close"));
+  EXPECT_TRUE(h.closed(c));
+  EXPECT_EQ(h.sink.begins, 0);
+}
+
 TEST(WebUpdateConnections, UploadBrokenOffAbortsAndNeverEnds) {
   Harness h;
   const std::string image(3000, 'b');
