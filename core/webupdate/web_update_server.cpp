@@ -522,6 +522,7 @@ void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   response.cors = reply.cors;
   response.basic_realm = reply.challenge ? kRealm : nullptr;
   response.location = reply.location;
+  response.allow = reply.status == 405 ? "GET, HEAD, POST, OPTIONS" : nullptr;
   response.no_store = reply.no_store;
   response.keep_alive = keep_alive;
   const size_t head_length = http::build_response_head(response, c.out_head, sizeof(c.out_head));

@@ -62,6 +62,7 @@ TEST(WebUpdateRequests, KnownMethodThatIsNotServedIs405AfterItsBody) {
   h.send(c, "abcd");
   const Reply reply = h.only_reply(c);
   EXPECT_EQ(reply.status, 405);
+  EXPECT_TRUE(reply.has("Allow: GET, HEAD, POST, OPTIONS")) << "a 405 must say what is allowed";
   EXPECT_EQ(reply.body, "method not allowed: GET the page, POST the image as multipart/form-data\n");
 }
 
