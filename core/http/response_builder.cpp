@@ -54,6 +54,7 @@ size_t build_response_head(const ServerResponse& response, char* out, size_t cap
   if (response.basic_realm != nullptr && !is_realm(response.basic_realm)) return 0;
   if (response.content_type != nullptr && !is_field_value(response.content_type)) return 0;
   if (response.location != nullptr && !is_field_value(response.location)) return 0;
+  if (response.allow != nullptr && !is_field_value(response.allow)) return 0;
   TextBuilder text(out, capacity);
   text.add(response.version == Version::http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
       .add_u32(response.status)
@@ -66,6 +67,7 @@ size_t build_response_head(const ServerResponse& response, char* out, size_t cap
     text.add("WWW-Authenticate: Basic realm=\"").add(response.basic_realm).add("\"\r\n");
   }
   if (response.location != nullptr) text.add("Location: ").add(response.location).add("\r\n");
+  if (response.allow != nullptr) text.add("Allow: ").add(response.allow).add("\r\n");
   if (response.no_store) text.add("Cache-Control: no-store\r\n");
   text.add("Content-Length: ").add_u32(response.content_length).add("\r\n");
   if (response.keep_alive) {

@@ -17,6 +17,7 @@ struct ServerResponse {
   bool cors = false;                  // Access-Control-Allow-Headers: * and -Allow-Origin: *
   const char* basic_realm = nullptr;  // WWW-Authenticate: Basic realm="<realm>", for a 401
   const char* location = nullptr;     // Location, for a redirect (our addition)
+  const char* allow = nullptr;        // Allow, which a 405 must carry (RFC 9110 §15.5.6)
   bool no_store = false;              // Cache-Control: no-store, for answers that change (ours)
   bool keep_alive = false;            // false: Connection: close
   // Keep-Alive: timeout=<value>, printed as given. ESP8266WebServer sends 2000 (it means

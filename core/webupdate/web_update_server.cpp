@@ -14,6 +14,7 @@ namespace {
 constexpr char kSuccessBody[] = "<META http-equiv=\"refresh\" content=\"15;URL=/\">Update Success! Rebooting...";
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr char kRealm[] = "Login Required";
+constexpr char kNoBody[] = "the request has no body: attach the image as a firmware or filesystem file";
 
 bool is_set(const char* text) { return text != nullptr && text[0] != '\0'; }
 
@@ -60,12 +61,14 @@ uint8_t WebUpdateServer::on_accept(uint32_t now) {
   uint8_t slot = kNoSlot;
   for (uint8_t id = 0; id < kConnections && slot == kNoSlot; ++id)
     if (connections_[id].phase == Phase::free) slot = id;
-  // A browser's spare kept-alive connection gives way to the new one, oldest deadline first.
-  for (uint8_t id = 0; id < kConnections && slot == kNoSlot; ++id) {
+  // A browser's spare kept-alive connection gives way to the new one: the one idle longest, whose
+  // idle deadline comes first (each is its last activity plus the same timeout).
+  const bool full = slot == kNoSlot;
+  for (uint8_t id = 0; id < kConnections && full; ++id) {
     if (connections_[id].phase != Phase::idle) continue;
-    close(id);
-    slot = id;
+    if (slot == kNoSlot || int32_t(connections_[id].deadline - connections_[slot].deadline) < 0) slot = id;
   }
+  if (full && slot != kNoSlot) close(slot);
   if (slot == kNoSlot) {
     log(proto::LogLevel::warn, "web: every connection slot is busy with a request; a new connection is refused");
     return kNoSlot;
@@ -118,6 +121,10 @@ void WebUpdateServer::on_tick(uint32_t now) {
       case Phase::head: answer_text(id, 408, "the request head did not arrive in time\n", now); break;
       case Phase::upload:
         fail_upload(id, 408, "no data arrived for the receive timeout; the running image is unchanged", now);
+        answer_pending(id, now);
+        break;
+      case Phase::discard:  // the refusal waited for a body that stopped: send it now, and close
+        c.keep_alive = false;
         answer_pending(id, now);
         break;
       default: close(id); break;
@@ -177,7 +184,6 @@ void WebUpdateServer::route(uint8_t id, uint32_t now) {
       Reply reply;
       reply.status = 303;
       reply.location = config_.path;
-      reply.head_only = head.method == http::Method::head;
       return answer(id, reply, now);
     }
     TextBuilder body(c.out_body, sizeof(c.out_body));
@@ -201,7 +207,6 @@ void WebUpdateServer::route(uint8_t id, uint32_t now) {
     Reply reply;
     reply.body = kUpdatePage;
     reply.body_len = kUpdatePageSize;
-    reply.head_only = head.method == http::Method::head;
     return answer(id, reply, now);
   }
   if (head.method == http::Method::post) return start_upload(id, now);
@@ -236,9 +241,13 @@ void WebUpdateServer::start_upload(uint8_t id, uint32_t now) {
     body.add("bad multipart/form-data: ").add(http::describe(boundary)).add("\n");
     return refuse(id, 400, c.out_body, false, now);
   }
+  if (!head.body.chunked && !head.body.has_content_length) {
+    return refuse(id, 411, "length required: send the body with a Content-Length or chunked\n", false, now);
+  }
   const http::BodyFraming framing = head.body_framing();
   if (framing.kind == http::Framing::length && framing.length == 0) {
-    return refuse(id, 400, "the request has no body: attach the image as a firmware or filesystem file\n", false, now);
+    TextBuilder(c.out_body, sizeof(c.out_body)).add(kNoBody).add("\n");
+    return refuse(id, 400, c.out_body, false, now);
   }
   if (head.expects_continue) {
     ServerEvent event;
@@ -287,9 +296,11 @@ size_t WebUpdateServer::take_body(uint8_t id, const uint8_t* data, size_t len, u
   }
   if (c.answered) return used;
   if (c.body.failed()) {
-    TextBuilder body(c.out_body, sizeof(c.out_body));
-    body.add("bad request body: ").add(http::describe(c.body.error())).add("\n");
-    if (c.phase == Phase::upload) fail_upload(id, 400, c.out_body, now);
+    // The reason goes to message_: fail_upload rebuilds out_body from its message.
+    TextBuilder text(message_, sizeof(message_));
+    text.add("bad request body: ").add(http::describe(c.body.error()));
+    if (c.phase == Phase::upload) fail_upload(id, 400, message_, now);
+    TextBuilder(c.out_body, sizeof(c.out_body)).add(message_).add("\n");
     c.keep_alive = false;
     answer_text(id, 400, c.out_body, now);
     return len;
@@ -312,8 +323,9 @@ void WebUpdateServer::on_multipart(uint8_t id, http::MultipartEvent event, uint3
         if (c.had_file) return fail_upload(id, 400, "one image per upload: the form holds a second file", now);
         return begin_file(id, now);
       }
+      // Only an md5 field replaces the md5: another field between it and the file keeps it.
       c.in_md5_field = part.name.equals("md5");
-      c.md5_length = 0;
+      if (c.in_md5_field) c.md5_length = 0;
       return;
     }
     case http::MultipartEvent::part_data: {
@@ -327,7 +339,7 @@ void WebUpdateServer::on_multipart(uint8_t id, http::MultipartEvent event, uint3
       return;
     }
     case http::MultipartEvent::part_end:
-      if (c.in_file) return end_file(id, now);
+      if (c.in_file) return end_file(id);
       c.in_md5_field = false;
       return;
     case http::MultipartEvent::failed: {
@@ -377,21 +389,17 @@ void WebUpdateServer::write_file(uint8_t id, http::Slice data, uint32_t now) {
   written_ += taken;
 }
 
-void WebUpdateServer::end_file(uint8_t id, uint32_t now) {
+// The file's part ended, but the form may still be cut off before its closing boundary: the
+// sink ends (stages) only in complete_upload, once the whole body has parsed.
+void WebUpdateServer::end_file(uint8_t id) {
   Connection& c = connections_[id];
   c.in_file = false;
-  if (!sink_.end_at_received()) {
-    c.begun = false;
-    TextBuilder text(message_, sizeof(message_));
-    text.add("Update error: ").add(sink_.error_message());
-    return fail_upload(id, status_for_update_error(update_error_number(sink_.error_message())), message_, now);
-  }
-  c.begun = false;
   c.file_ended = true;
 }
 
 void WebUpdateServer::complete_upload(uint8_t id, uint32_t now) {
   Connection& c = connections_[id];
+  if (c.body.received() == 0) return fail_upload(id, 400, kNoBody, now);  // chunked: "0" at once
   if (c.multipart.finish() != http::MultipartError::ok) {
     TextBuilder text(message_, sizeof(message_));
     text.add("bad multipart/form-data: ").add(http::describe(c.multipart.finish()));
@@ -399,6 +407,12 @@ void WebUpdateServer::complete_upload(uint8_t id, uint32_t now) {
   }
   if (!c.had_file) {
     return fail_upload(id, 400, "the form holds no file: attach the image as a firmware or filesystem file", now);
+  }
+  c.begun = false;
+  if (!sink_.end_at_received()) {
+    TextBuilder text(message_, sizeof(message_));
+    text.add("Update error: ").add(sink_.error_message());
+    return fail_upload(id, status_for_update_error(update_error_number(sink_.error_message())), message_, now);
   }
   uploader_ = kNoSlot;
   finish(true, "staged; the device reboots into it");
@@ -497,7 +511,9 @@ void WebUpdateServer::answer_status(uint8_t id, uint32_t now) {
 void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   Connection& c = connections_[id];
   const http::RequestHead& head = c.request.head();
-  const bool keep_alive = c.keep_alive && !reply.close;
+  // A body the route did not read (a GET with one) would be parsed as the next request.
+  const bool body_unread = c.phase == Phase::head && (head.body.chunked || head.body.content_length > 0);
+  const bool keep_alive = c.keep_alive && !reply.close && !body_unread;
   http::ServerResponse response;
   response.version = head.version;
   response.status = reply.status;
@@ -506,6 +522,7 @@ void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   response.cors = reply.cors;
   response.basic_realm = reply.challenge ? kRealm : nullptr;
   response.location = reply.location;
+  response.allow = reply.status == 405 ? "GET, HEAD, POST, OPTIONS" : nullptr;
   response.no_store = reply.no_store;
   response.keep_alive = keep_alive;
   const size_t head_length = http::build_response_head(response, c.out_head, sizeof(c.out_head));
@@ -516,7 +533,8 @@ void WebUpdateServer::answer(uint8_t id, const Reply& reply, uint32_t now) {
   event.data = reinterpret_cast<const uint8_t*>(c.out_head);
   event.len = head_length;
   emit(event);
-  if (reply.body_len > 0 && !reply.head_only) {
+  // Every answer to HEAD is its head alone (RFC 9110 §9.3.2), whatever the route.
+  if (reply.body_len > 0 && head.method != http::Method::head) {
     event.data = reinterpret_cast<const uint8_t*>(reply.body);
     event.len = reply.body_len;
     emit(event);

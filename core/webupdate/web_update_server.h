@@ -136,7 +136,7 @@ class WebUpdateServer {
     bool had_file = false;
     char md5[33] = {};
     size_t md5_length = 0;
-    bool file_ended = false;  // the sink staged the file; the answer waits for the body's end
+    bool file_ended = false;  // the file's part ended; the sink ends once the whole form has
     bool answered = false;    // on_data stops after an answer (its bytes live in out_*)
     // The answer waiting for a discarded body's end.
     uint16_t pending_status = 0;
@@ -152,7 +152,7 @@ class WebUpdateServer {
   void on_multipart(uint8_t id, http::MultipartEvent event, uint32_t now);
   void begin_file(uint8_t id, uint32_t now);
   void write_file(uint8_t id, http::Slice data, uint32_t now);
-  void end_file(uint8_t id, uint32_t now);
+  void end_file(uint8_t id);
   void complete_upload(uint8_t id, uint32_t now);
   void fail_upload(uint8_t id, uint16_t status, const char* message, uint32_t now);
   // Answers once the request's body is read (at once with Expect: 100-continue or no body).
@@ -168,8 +168,7 @@ class WebUpdateServer {
     bool challenge = false;  // WWW-Authenticate
     const char* location = nullptr;
     bool no_store = false;
-    bool close = false;      // close after it even on a kept-alive connection
-    bool head_only = false;  // a HEAD request
+    bool close = false;  // close after it even on a kept-alive connection
   };
   void answer(uint8_t id, const Reply& reply, uint32_t now);
   void answer_text(uint8_t id, uint16_t status, const char* text, uint32_t now);

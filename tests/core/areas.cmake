@@ -23,6 +23,10 @@ otakit_add_test(test_core_http
           http_builder_test.cpp http_url_test.cpp
   LIBS otakit_core)
 otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload_slices_test.cpp LIBS otakit_core)
+otakit_add_test(test_core_webupdate
+  SOURCES webupdate_requests_test.cpp webupdate_auth_test.cpp webupdate_form_test.cpp webupdate_body_test.cpp
+          webupdate_connections_test.cpp webupdate_updater_test.cpp
+  LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_pull SOURCES pull_session_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_pull_resume SOURCES pull_resume_test.cpp pull_resume_store_test.cpp
                 LIBS otakit_core otakit_platform_posix otakit_device rapidcheck_gtest rapidcheck)

@@ -308,6 +308,18 @@ TEST(ServerResponse, CloseAndHttpTen) {
   EXPECT_EQ(build(response), "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
 
+TEST(ServerResponse, MethodNotAllowedSaysWhatIsAndCannotBeSplit) {
+  ServerResponse response;
+  response.status = 405;
+  response.content_type = nullptr;
+  response.allow = "GET, POST";
+  EXPECT_EQ(build(response),
+            "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  response.allow = "GET\r\nSet-Cookie: x=1";
+  char out[512];
+  EXPECT_EQ(build_response_head(response, out, sizeof(out)), 0u);
+}
+
 TEST(ServerResponse, TooSmallBuffer) {
   char out[16];
   EXPECT_EQ(build_response_head(ServerResponse{}, out, sizeof(out)), 0u);
