@@ -2,6 +2,8 @@ target_sources(otakit_platform_posix PRIVATE
   emulated_flash.cpp
   file_flash.cpp
   rtc_memory_file.cpp
+  pem.cpp
+  server_identity.cpp
   trust_anchors.cpp
   zlib_inflater.cpp
 )

@@ -25,3 +25,5 @@ otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload
 otakit_add_test(test_core_pull SOURCES pull_session_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_tls SOURCES tls_client_test.cpp tls_certificate_test.cpp tls_test_peer.cpp
                 LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)
+otakit_add_test(test_core_tls_server SOURCES tls_server_test.cpp tls_test_peer.cpp
+                LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)
