@@ -20,3 +20,6 @@ set_tests_properties(e2e_web_upload_cli PROPERTIES TIMEOUT 180)
 # The browser upload page in headless Chromium through Selenium (scripts/install-deps.sh installs both).
 add_test(NAME e2e_web_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_browser.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_web_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
+# The same page over HTTPS (--https-port): curl and Python's ssl against the device's TlsServer.
+add_test(NAME e2e_web_upload_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_upload_tls.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_web_upload_tls PROPERTIES TIMEOUT 180)
