@@ -4,7 +4,8 @@
 # page, credentials and uploads over TLS, the device booting what it staged; clients that do not
 # trust the certificate, plain HTTP and noise on the TLS port, each failing cleanly while the
 # device keeps serving; one upload at a time across the http and https ports; a broken-off upload;
-# an RSA certificate on an HTTPS-only device; certificate files the device refuses.
+# an RSA certificate on an HTTPS-only device; a browser's upload (headless Chromium, when
+# installed); certificate files the device refuses.
 set -euo pipefail
 otakit=$1
 source "$(dirname "$0")/device_helpers.sh"
@@ -147,6 +148,54 @@ grep -q "web: update page at http://" "$dir/b.log" && fail "device b serves plai
 body=$(curl -sS --cacert "$dir/rsa-cert.pem" -F "firmware=@$dir/v2.bin" "https://localhost:$port_b/update")
 grep -q "Update Success! Rebooting..." <<<"$body" || fail "https upload to the RSA device answered: $body"
 wait_version b 2.0.0
+
+# A browser over https: headless Chromium (its own TLS, BoringSSL) loads the page, which reads
+# ?status, and uploads through the file input; the device boots the image. The certificate is
+# self-signed, so Chromium is told to accept it. Skipped where Chromium or Selenium is missing.
+port_c=$(free_tcp_port)
+start_tls_device web "$port_c" --https-cert "$dir/cert.pem" --https-key "$dir/key.pem"
+set +e
+/usr/bin/python3 - "$port_c" "$dir/v3.bin" "$dir" <<'EOF'
+import os, sys
+port, image, folder = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    sys.exit(77)
+if not all(os.access(p, os.X_OK) for p in ("/usr/bin/chromium", "/usr/bin/chromedriver")):
+    sys.exit(77)
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--ignore-certificate-errors", f"--user-data-dir={os.path.join(folder, 'chromium-profile')}"):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+try:
+    driver.set_page_load_timeout(20)
+    driver.get(f"https://localhost:{port}/update")
+    wait = lambda seconds: WebDriverWait(driver, seconds, poll_frequency=0.1)
+    wait(10).until(lambda d: "1.0.0" in d.find_element(By.ID, "version").text)
+    driver.find_element(By.ID, "file").send_keys(image)
+    driver.find_element(By.ID, "upload").click()
+    message = lambda: driver.find_element(By.ID, "message")
+    wait(60).until(lambda d: message().get_attribute("data-state") in ("ok", "error"))
+    assert message().get_attribute("data-state") == "ok", message().text
+    assert "Updated to 3.0.0" in message().text, message().text
+finally:
+    driver.quit()
+EOF
+rc=$?
+set -e
+if [ $rc = 77 ]; then
+  echo "note: the browser case is skipped (no Chromium or python3-selenium; scripts/install-deps.sh installs them)"
+elif [ $rc != 0 ]; then
+  fail "the browser upload over https failed: $(tail -5 "$dir/web.log")"
+else
+  wait_version web 3.0.0
+fi
 
 # Files the device cannot serve with: bad input (exit 3), named.
 set +e
