@@ -239,7 +239,8 @@ void add_device_command(CLI::App& app, RunState& state) {
   https_cert->needs(https_port);
   https_key->needs(https_port);
   cmd->add_option("--http-path", o->ota.http_path, "Path of the upload page (both ports)")->capture_default_str();
-  auto* http_user = cmd->add_option("--http-user", o->ota.http_user, "User name for the upload page (Basic auth, both ports)");
+  auto* http_user =
+      cmd->add_option("--http-user", o->ota.http_user, "User name for the upload page (Basic auth, both ports)");
   auto* http_password = cmd->add_option("--http-password", o->ota.http_password, "Password for the upload page");
   http_user->needs(http_password);
   http_password->needs(http_user);
