@@ -1,9 +1,11 @@
 // bench_http_update: the browser-upload path with a 1 MB image on loopback. An in-process device
-// (device::Device on 4 MiB of RAM flash, the real Updater) serves its upload page; curl -F and
-// `otakit upload --url` post the image to it, and in the same run curl posts the same form to a
-// plain sink in this process that only writes the body to a file: the unavoidable work. Also the
-// device side's peak heap during one upload (every allocation of this process is counted while
-// the transfer runs: the driver's, the device's) and the fixed buffers of the codec.
+// (device::Device on 4 MiB of RAM flash, the real Updater) serves its upload page over http and
+// https (TlsServer, an EC P-256 and an RSA-2048 certificate); curl -F and `otakit upload --url`
+// post the image to it, and in the same run curl posts the same form to a plain sink in this
+// process that only writes the body to a file: the unavoidable work. A GET of `?status` on each
+// scheme shows a connection's fixed cost (over https: the handshake). Also the device side's peak
+// heap during one upload (every allocation of this process is counted while the transfer runs:
+// the driver's, the device's), the fixed buffers of the codec and a TLS connection's RAM.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -22,10 +24,12 @@
 #include "bench/heap_counter.h"
 #include "bench/timed_run.h"
 #include "core/webupdate/web_update_server.h"
+#include "core/tls/tls_server.h"
 #include "device/device.h"
 #include "host/image_builder.h"
 #include "net/log_sinks.h"
 #include "platform/posix/emulated_flash.h"
+#include "platform/posix/server_identity.h"
 
 namespace {
 
@@ -40,15 +44,20 @@ constexpr int kRounds = 5;
 // next round replaces the staged image).
 class MemoryDevice {
  public:
-  MemoryDevice(boost::asio::io_context& io, net::Clock& clock, const host::Bytes& running)
-      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size), device_({flash_, rtc_, layout_, {}, nullptr}, network(io, clock)) {
+  // identity: the HTTPS page's certificate and key beside the plain page.
+  MemoryDevice(boost::asio::io_context& io, net::Clock& clock, const host::Bytes& running,
+               std::shared_ptr<const tls::TlsServerIdentity> identity)
+      : layout_(*find_layout("4M1M")), flash_(layout_.flash_size),
+        device_({flash_, rtc_, layout_, {}, nullptr}, network(io, clock, std::move(identity))) {
     if (!device_.provision(running)) throw std::runtime_error("provision failed");
     device_.boot();
   }
   uint16_t port() { return device_.web()->local_port(); }
+  uint16_t https_port() { return device_.web_https()->local_port(); }
 
  private:
-  static device::NetworkAttachment network(boost::asio::io_context& io, net::Clock& clock) {
+  static device::NetworkAttachment network(boost::asio::io_context& io, net::Clock& clock,
+                                           std::shared_ptr<const tls::TlsServerIdentity> identity) {
     device::NetworkAttachment net;
     net.io = &io;
     net.clock = &clock;
@@ -58,6 +67,9 @@ class MemoryDevice {
     web.port = 0;
     web.reboot_on_success = false;
     net.web = web;
+    net.web_https = web;
+    net.web_https->https = net::HttpsOptions{};
+    net.web_https->https->identity = std::move(identity);
     return net;
   }
 
@@ -116,6 +128,21 @@ class FileSink {
   std::string path_;
 };
 
+// A certificate and key made as the docs say (with 127.0.0.1 in it, so that curl needs no name
+// lookup), loaded as `otakit device --https-cert/--https-key` loads them.
+std::shared_ptr<const tls::TlsServerIdentity> make_identity(const std::filesystem::path& dir, const std::string& name,
+                                                            const std::string& key_spec, const std::string& log) {
+  const std::string cert = (dir / (name + "-cert.pem")).string();
+  const std::string key = (dir / (name + "-key.pem")).string();
+  std::vector<std::string> args = {"openssl", "req", "-x509", "-newkey", key_spec};
+  if (key_spec == "ec") args.insert(args.end(), {"-pkeyopt", "ec_paramgen_curve:P-256"});
+  args.insert(args.end(), {"-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  run_timed(args, log);
+  auto identity = std::make_shared<posix::ServerIdentity>(posix::ServerIdentity::load_pem_files(cert, key));
+  return std::shared_ptr<const tls::TlsServerIdentity>(identity, &identity->identity());
+}
+
 }  // namespace
 
 int main() {
@@ -133,34 +160,55 @@ int main() {
   const std::string image_path = (dir / "fw.bin").string();
   std::ofstream(image_path, std::ios::binary).write(reinterpret_cast<const char*>(image.data()), std::streamsize(image.size()));
 
+  const std::string log = (dir / "client.log").string();
   boost::asio::io_context io;
   net::SteadyClock clock;
-  MemoryDevice device(io, clock, host::build_esp_image(running_spec));
+  MemoryDevice device(io, clock, host::build_esp_image(running_spec), make_identity(dir, "ec", "ec", log));
+  MemoryDevice rsa_device(io, clock, host::build_esp_image(running_spec), make_identity(dir, "rsa", "rsa:2048", log));
   FileSink sink(io, (dir / "sink.bin").string());
   auto guard = boost::asio::make_work_guard(io);
   std::thread loop([&io] { io.run(); });
 
   const std::string device_url = fmt::format("http://127.0.0.1:{}/update", device.port());
+  const std::string https_url = fmt::format("https://127.0.0.1:{}/update", device.https_port());
+  const std::string rsa_url = fmt::format("https://127.0.0.1:{}/update", rsa_device.https_port());
   const std::string sink_url = fmt::format("http://127.0.0.1:{}/upload", sink.port());
-  const std::string log = (dir / "client.log").string();
   const std::string form = "firmware=@" + image_path + ";type=application/octet-stream";
   // curl waits 1 s for a 100 Continue on bodies over 1 MiB unless told not to: neither server is
   // measured on that wait.
   const std::vector<std::string> curl = {"curl", "-sS", "-f", "-o", "/dev/null", "-H", "Expect:", "-F", form};
+  auto trusting = [&](const std::string& name) {
+    std::vector<std::string> args = curl;
+    args.insert(args.begin() + 1, {"--cacert", (dir / (name + "-cert.pem")).string()});
+    return args;
+  };
+  const std::vector<std::string> curl_ec = trusting("ec"), curl_rsa = trusting("rsa");
+  auto get_of = [](std::vector<std::string> args) {  // the same client, a GET of ?status instead
+    args.resize(args.size() - 2);
+    return args;
+  };
 
-  std::vector<double> to_sink, curl_device, otakit_device;
-  int64_t peak_heap = 0;
+  std::vector<double> to_sink, curl_device, otakit_device, curl_https, curl_https_rsa;
+  std::vector<double> get_http, get_https, get_https_rsa;
+  int64_t peak_heap = 0, peak_heap_tls = 0;
   for (int round = 0; round < kRounds; ++round) {
     auto with = [](std::vector<std::string> args, const std::string& url) {
       args.push_back(url);
       return args;
     };
     to_sink.push_back(run_timed(with(curl, sink_url), log));
-    const int64_t before = bench::reset_heap_peak();
+    int64_t before = bench::reset_heap_peak();
     curl_device.push_back(run_timed(with(curl, device_url), log));
     peak_heap = std::max(peak_heap, bench::heap_peak() - before);
     otakit_device.push_back(
         run_timed({otakit, "upload", "--url", device_url, "-f", image_path, "--retries", "0"}, log));
+    before = bench::reset_heap_peak();
+    curl_https.push_back(run_timed(with(curl_ec, https_url), log));
+    peak_heap_tls = std::max(peak_heap_tls, bench::heap_peak() - before);
+    curl_https_rsa.push_back(run_timed(with(curl_rsa, rsa_url), log));
+    get_http.push_back(run_timed(with(get_of(curl), device_url + "?status"), log));
+    get_https.push_back(run_timed(with(get_of(curl_ec), https_url + "?status"), log));
+    get_https_rsa.push_back(run_timed(with(get_of(curl_rsa), rsa_url + "?status"), log));
   }
   guard.reset();
   io.stop();
@@ -176,8 +224,18 @@ int main() {
   row("curl -F -> plain file sink (baseline)", base);
   row("curl -F -> device page (Updater, RAM flash)", median(curl_device));
   row("otakit upload --url -> device page", median(otakit_device));
+  row("curl -F https -> device page (TLS, EC P-256)", median(curl_https));
+  row("curl -F https -> device page (TLS, RSA-2048)", median(curl_https_rsa));
+  fmt::print("\none connection's fixed cost: curl GET ?status, median ms\n");
+  fmt::print("  http {:.1f}, https EC P-256 {:.1f}, https RSA-2048 {:.1f} (the difference: the TLS handshake)\n",
+             median(get_http), median(get_https), median(get_https_rsa));
   fmt::print("\ndevice side memory for one upload\n");
-  fmt::print("  peak heap during the transfer (driver + device): {} bytes\n", peak_heap);
+  fmt::print("  peak heap during the transfer (driver + device): {} bytes over http, {} over https\n", peak_heap,
+             peak_heap_tls);
+  fmt::print("  TlsServer per connection: {} bytes + its buffer: {} (default, 16 KB records out) = {}; "
+             "{} with 512-byte records out; {} half duplex\n",
+             sizeof(tls::TlsServer), tls::kTlsServerBufferFull, sizeof(tls::TlsServer) + tls::kTlsServerBufferFull,
+             sizeof(tls::TlsServer) + tls::kTlsServerBufferSmall, sizeof(tls::TlsServer) + tls::kTlsServerBufferHalfDuplex);
   fmt::print("  webupdate::WebUpdateServer (codec, {} connection slots): {} bytes\n",
              unsigned(webupdate::WebUpdateServer::kConnections), sizeof(webupdate::WebUpdateServer));
   fmt::print("  Updater write buffer: {} bytes; upload page: {} bytes\n", Updater::kBufferSize,

@@ -81,7 +81,7 @@ int run(DeviceOptions& o) {
   complete_device_config(o);
   o.runtime.confirm = !o.no_confirm;
   if (!o.pull.url.empty()) o.ota.pull = o.pull;
-  if (o.ota.port != 0 || o.ota.http_port != 0 || o.ota.pull) o.runtime.services = o.ota;
+  if (o.ota.port != 0 || o.ota.http_port != 0 || o.ota.https_port != 0 || o.ota.pull) o.runtime.services = o.ota;
   return device::run_device(o.runtime);
 }
 
@@ -199,6 +199,10 @@ void add_device_command(CLI::App& app, RunState& state) {
       "    (then open http://127.0.0.1:8080/update, or: curl -u admin:secret -F firmware=@fw.bin ...)\n"
       "  otakit device --flash dev1.bin --ota-port 8266 --http-port 8080 --mdns\n"
       "    (advertises esp8266-<chip id>._arduino._tcp.local and esp8266-<chip id>._http._tcp.local)\n"
+      "  otakit device --flash dev1.bin --https-port 8443 --https-cert cert.pem --https-key key.pem\n"
+      "    (a certificate for it: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\\n"
+      "       -keyout key.pem -out cert.pem -days 365 -subj /CN=localhost -addext subjectAltName=DNS:localhost\n"
+      "     then: curl --cacert cert.pem -F firmware=@fw.bin https://localhost:8443/update)\n"
       "  otakit device --flash dev1.bin --update-url https://updates.example/fw.bin --ca-file ca.pem \\\n"
       "      --update-interval 3600\n"
       "  otakit device pull --flash dev1.bin --url http://127.0.0.1:8000/fw.bin --json\n"
@@ -224,8 +228,25 @@ void add_device_command(CLI::App& app, RunState& state) {
   cmd->add_option("--ota-port", o->ota.port, "Serve ArduinoOTA (espota) on this UDP port, e.g. 8266");
   cmd->add_option("--http-port", o->ota.http_port,
                   "Serve the browser upload page (ESP8266HTTPUpdateServer) on this TCP port, e.g. 8080");
-  cmd->add_option("--http-path", o->ota.http_path, "Path of the upload page")->capture_default_str();
-  auto* http_user = cmd->add_option("--http-user", o->ota.http_user, "User name for the upload page (Basic auth)");
+  auto* https_port = cmd->add_option(
+      "--https-port", o->ota.https_port,
+      "Serve the upload page over HTTPS (ESP8266HTTPUpdateServerSecure) on this TCP port, e.g. 8443, alone or "
+      "beside --http-port (one upload at a time across both); needs --https-cert and --https-key");
+  auto* https_cert = cmd->add_option("--https-cert", o->ota.https_cert,
+                                     "Certificate chain of the HTTPS page (PEM, the server's own first)")
+                         ->check(CLI::ExistingFile);
+  auto* https_key = cmd->add_option("--https-key", o->ota.https_key,
+                                    "Private key of that certificate (PEM, EC P-256/P-384/P-521 or RSA, not "
+                                    "encrypted). Make both: openssl req -x509 -newkey ec -pkeyopt "
+                                    "ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 365 "
+                                    "-subj /CN=localhost -addext subjectAltName=DNS:localhost")
+                        ->check(CLI::ExistingFile);
+  https_port->needs(https_cert)->needs(https_key);
+  https_cert->needs(https_port);
+  https_key->needs(https_port);
+  cmd->add_option("--http-path", o->ota.http_path, "Path of the upload page (both ports)")->capture_default_str();
+  auto* http_user =
+      cmd->add_option("--http-user", o->ota.http_user, "User name for the upload page (Basic auth, both ports)");
   auto* http_password = cmd->add_option("--http-password", o->ota.http_password, "Password for the upload page");
   http_user->needs(http_password);
   http_password->needs(http_user);

@@ -101,8 +101,8 @@ void Device::reboot_later() {
   boost::asio::post(*network_.io, [this] { reboot(); });
 }
 
-void Device::start_web() {
-  net::HttpUpdateServerOptions options = *network_.web;
+std::unique_ptr<net::HttpUpdateServer> Device::start_web(const net::HttpUpdateServerOptions& page) {
+  net::HttpUpdateServerOptions options = page;
   options.status = [this] {
     net::WebDeviceStatus status;
     status.hostname = network_.mdns ? network_.mdns->hostname : "";
@@ -116,14 +116,15 @@ void Device::start_web() {
     status.on_trial = ota_->on_trial();
     return status;
   };
-  web_ = std::make_unique<net::HttpUpdateServer>(*network_.io, *network_.clock, options, ota_->updater());
+  auto web = std::make_unique<net::HttpUpdateServer>(*network_.io, *network_.clock, options, ota_->updater());
   net::HttpUpdateHooks hooks = network_.web_hooks;
   hooks.reboot = [this, observer = network_.web_hooks.reboot] {
     if (observer) observer();
     reboot_later();
   };
-  web_->set_hooks(std::move(hooks));
-  web_->start();
+  web->set_hooks(std::move(hooks));
+  web->start();
+  return web;
 }
 
 net::PullDeviceFacts Device::pull_facts() const {
@@ -182,7 +183,8 @@ void Device::start_services() {
     responder_->set_hooks(std::move(hooks));
     responder_->start();
   }
-  if (network_.web) start_web();
+  if (network_.web) web_ = start_web(*network_.web);
+  if (network_.web_https) web_https_ = start_web(*network_.web_https);
   if (network_.pull) start_pull();
   if (network_.mdns && (responder_ || web_)) {
     net::MdnsAdvertiserConfig mdns = *network_.mdns;
@@ -210,6 +212,8 @@ void Device::stop_services() {
   mdns_.reset();
   if (web_) web_->stop();
   web_.reset();
+  if (web_https_) web_https_->stop();
+  web_https_.reset();
   if (responder_) responder_->stop();
   responder_.reset();
 }

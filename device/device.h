@@ -67,7 +67,11 @@ struct NetworkAttachment {
   net::EspotaHooks hooks;              // observers; the device itself reboots after an OTA update
   // The browser upload page (ESP8266HTTPUpdateServer); its status comes from the device.
   std::optional<net::HttpUpdateServerOptions> web;
-  net::HttpUpdateHooks web_hooks;  // observers; the device itself reboots after an upload
+  // The same page over HTTPS (ESP8266HTTPUpdateServerSecure; its options' https set), alone or
+  // beside the plain one. Both feed the one Updater: an upload on one port while the other's
+  // runs is refused (409).
+  std::optional<net::HttpUpdateServerOptions> web_https;
+  net::HttpUpdateHooks web_hooks;  // observers of both pages; the device itself reboots after an upload
   // The pull client; its outcomes go to pull_done, its callbacks to pull_hooks.
   std::optional<DevicePullOptions> pull;
   net::PullHooks pull_hooks;
@@ -127,6 +131,7 @@ class Device {
   net::EspotaResponder* espota() { return responder_.get(); }
   net::MdnsAdvertiser* mdns() { return mdns_.get(); }
   net::HttpUpdateServer* web() { return web_.get(); }
+  net::HttpUpdateServer* web_https() { return web_https_.get(); }
   net::PullClient* pull() { return pull_.get(); }
   // Checks for an update now (ESPhttpUpdate.update()); false without a pull client, or while
   // one pull runs. The outcome goes to the attachment's pull_done.
@@ -139,7 +144,7 @@ class Device {
  private:
   void start_services();
   void stop_services();
-  void start_web();
+  std::unique_ptr<net::HttpUpdateServer> start_web(const net::HttpUpdateServerOptions& page);
   void start_pull();
   void pull_finished(const net::PullOutcome& outcome);
   void reboot_later();
@@ -150,6 +155,7 @@ class Device {
   std::unique_ptr<Ota> ota_;
   std::unique_ptr<net::EspotaResponder> responder_;
   std::unique_ptr<net::HttpUpdateServer> web_;
+  std::unique_ptr<net::HttpUpdateServer> web_https_;
   std::unique_ptr<net::MdnsAdvertiser> mdns_;
   std::unique_ptr<UpdaterSink> pull_sink_;
   std::unique_ptr<pull::FlashResumeStore> resume_store_;

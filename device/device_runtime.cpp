@@ -13,6 +13,7 @@
 #include "device/device_lock.h"
 #include "device/device_state.h"
 #include "device/pull_setup.h"
+#include "platform/posix/server_identity.h"
 
 namespace otakit::device {
 namespace {
@@ -83,6 +84,20 @@ void add_pull(NetworkAttachment& network, const RuntimeConfig& config, std::opti
   }
 }
 
+// The HTTPS page's certificate and key, loaded once; a file the device cannot use is bad input.
+net::HttpsOptions https_options(const NetworkServicesConfig& ota, const net::Logger& log) {
+  std::shared_ptr<posix::ServerIdentity> identity;
+  try {
+    identity = std::make_shared<posix::ServerIdentity>(posix::ServerIdentity::load_pem_files(ota.https_cert, ota.https_key));
+  } catch (const std::runtime_error& e) {
+    throw DeviceInputError(std::string("HTTPS certificate or key: ") + e.what());
+  }
+  log.info("web: HTTPS with {} ({}) and {}", ota.https_cert, identity->summary(), ota.https_key);
+  net::HttpsOptions https;
+  https.identity = std::shared_ptr<const tls::TlsServerIdentity>(identity, &identity->identity());
+  return https;
+}
+
 NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_context& io, net::Clock& clock,
                               uint32_t chip_id, std::optional<posix::TrustAnchors>& anchors) {
   NetworkAttachment network;
@@ -101,17 +116,22 @@ NetworkAttachment network_for(const RuntimeConfig& config, boost::asio::io_conte
     network.espota = espota;
   }
   network.hooks = sketch_callbacks(config.console);
+  net::HttpUpdateServerOptions web;
+  web.log = config.log;
+  web.bind_address = ota.bind_address;
+  web.path = ota.http_path;
+  web.user = ota.http_user;
+  web.password = ota.http_password;
   if (ota.http_port != 0) {
-    net::HttpUpdateServerOptions web;
-    web.log = config.log;
-    web.bind_address = ota.bind_address;
-    web.port = ota.http_port;
-    web.path = ota.http_path;
-    web.user = ota.http_user;
-    web.password = ota.http_password;
     network.web = web;
-    network.web_hooks = web_callbacks(config.console);
+    network.web->port = ota.http_port;
   }
+  if (ota.https_port != 0) {
+    network.web_https = web;
+    network.web_https->port = ota.https_port;
+    network.web_https->https = https_options(ota, config.log);
+  }
+  if (network.web || network.web_https) network.web_hooks = web_callbacks(config.console);
   if (ota.pull) add_pull(network, config, anchors);
   if (ota.mdns) {
     net::MdnsAdvertiserConfig mdns;
@@ -146,10 +166,11 @@ void publish_boot(VirtualDevice& device, const RuntimeConfig& config, const Boot
     config.console.info("ota: espota responder on {}:{}{}", ota.bind_address, espota->local_port(),
                         ota.password.empty() && ota.password_hash.empty() ? "" : " (password required)");
   }
-  if (net::HttpUpdateServer* web = d.web()) {
+  for (auto [web, scheme] : {std::pair{d.web(), "http"}, {d.web_https(), "https"}}) {
+    if (web == nullptr) continue;
     const NetworkServicesConfig& ota = *config.services;
-    config.console.info("web: update page at http://{}:{}{}{}", ota.bind_address, web->local_port(), ota.http_path,
-                        ota.http_user.empty() || ota.http_password.empty() ? "" : " (Basic auth)");
+    config.console.info("web: update page at {}://{}:{}{}{}", scheme, ota.bind_address, web->local_port(),
+                        ota.http_path, ota.http_user.empty() || ota.http_password.empty() ? "" : " (Basic auth)");
   }
   if (net::PullClient* pull = d.pull(); pull && !config.exit_after_pull) {
     const PullServiceConfig& p = *config.services->pull;

@@ -37,7 +37,10 @@ struct NetworkServicesConfig {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;          // espota's UDP port; 0: no espota
   uint16_t http_port = 0;     // the browser upload page's TCP port; 0: no page
-  std::string http_path = "/update";
+  uint16_t https_port = 0;    // the same page over HTTPS (alone or beside it); 0: none
+  std::string https_cert;     // its certificate chain (PEM, the server's first) ...
+  std::string https_key;      //   and private key (PEM, EC or RSA, not encrypted)
+  std::string http_path = "/update";  // path and credentials of both pages
   std::string http_user;      // Basic auth when both are set
   std::string http_password;
   std::string password;       // plain text; hashed with MD5 as ArduinoOTA does

@@ -1,6 +1,7 @@
 #include "net/http_update_server.h"
 
 #include <array>
+#include <cctype>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -22,36 +23,75 @@ using webupdate::WebUpdateServer;
 
 namespace {
 
+// The TLS server of one HTTPS connection and its record buffer.
+struct TlsSession {
+  TlsSession(const tls::TlsServerConfig& config, size_t buffer_size)
+      : buffer(buffer_size), server(config, buffer.data(), buffer.size()), half_duplex(config.half_duplex) {}
+  std::vector<uint8_t> buffer;
+  tls::TlsServer server;
+  bool half_duplex;
+  bool close_sent = false;  // close_notify is queued (or TLS is over): nothing more goes out
+};
+
+// "Host: 192.168.4.1:8443" of a plain request's first bytes, when it is a plain host name.
+std::string host_of(const uint8_t* data, size_t len) {
+  const std::string head(reinterpret_cast<const char*>(data), len);
+  size_t at = head.find("\r\nHost: ");
+  if (at == std::string::npos) at = head.find("\r\nhost: ");
+  if (at == std::string::npos) return "";
+  at += 8;
+  const size_t end = head.find("\r\n", at);
+  if (end == std::string::npos || end - at > 255) return "";
+  std::string host = head.substr(at, end - at);
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']')
+      return "";
+  return host;
+}
+
 // One accepted connection: reads handed to the owner, a queue of writes, and a graceful close
 // that sends everything, shuts down our side and waits (bounded) for the client to close, so a
-// reply is never lost to a reset.
+// reply is never lost to a reset. With TLS, the owner sees plaintext both ways: what arrives is
+// decrypted before it is handed on, what is sent goes out as records, and the close begins with
+// close_notify.
 class WebConnection : public std::enable_shared_from_this<WebConnection> {
  public:
   struct Events {
     std::function<void(WebConnection*, const uint8_t*, size_t)> data;
-    std::function<void(WebConnection*)> closed;  // the peer closed or the connection broke
-    std::function<void(WebConnection*)> done;    // our side is fully closed
+    std::function<void(WebConnection*)> closed;     // the peer closed or the connection broke
+    std::function<void(WebConnection*)> tls_ended;  // TLS failed or the client's close_notify came:
+                                                    // free the slot; the connection closes itself
+    std::function<void(WebConnection*)> done;       // our side is fully closed
   };
 
-  WebConnection(asio::io_context& io, tcp::socket socket, Clock& clock, uint32_t linger_ms, Events events)
+  WebConnection(asio::io_context& io, tcp::socket socket, Clock& clock, uint32_t linger_ms, Events events,
+                std::unique_ptr<TlsSession> tls, Logger log)
       : socket_(std::move(socket)),
         linger_(clock.make_timer(io)),
         linger_ms_(linger_ms),
-        events_(std::move(events)) {}
+        events_(std::move(events)),
+        tls_(std::move(tls)),
+        log_(std::move(log)) {
+    error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    peer_ = ec ? "a client" : remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
 
   void start() { read(); }
 
   void send(const uint8_t* data, size_t len) {
     if (finished_ || closing_) return;
-    queue_.emplace_back(reinterpret_cast<const char*>(data), len);
-    if (queue_.size() == 1) write_next();
+    if (!tls_) return queue_wire(data, len);
+    plain_out_.append(reinterpret_cast<const char*>(data), len);
+    encrypt_pending();
   }
 
   void close_after_flush() {
     if (finished_ || closing_) return;
     closing_ = true;
     if (peer_closed_) return finish();
-    if (queue_.empty()) shutdown_and_linger();
+    if (tls_) encrypt_pending();  // close_notify follows the last plaintext
+    if (drained()) shutdown_and_linger();
   }
 
   void abort() { finish(); }
@@ -60,12 +100,144 @@ class WebConnection : public std::enable_shared_from_this<WebConnection> {
   void read() {
     socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](const error_code& error, size_t n) {
       if (self->finished_) return;
-      // After our close only the client's end is awaited; what it still sends is dropped.
-      if (n > 0 && !self->closing_) self->events_.data(self.get(), self->buffer_.data(), n);
+      if (n > 0) self->received(self->buffer_.data(), n);
       if (self->finished_) return;
       if (error) return self->on_peer_closed();
       self->read();
     });
+  }
+
+  // After our close only the client's end is awaited: what it still sends is dropped (with TLS,
+  // after decryption, which keeps a half-duplex buffer moving and hears its close_notify).
+  void received(const uint8_t* data, size_t n) {
+    if (!tls_) {
+      if (!closing_) events_.data(this, data, n);
+      return;
+    }
+    tls::TlsServer& server = tls_->server;
+    size_t used = 0;
+    for (;;) {
+      used += server.input_from_network(data + used, n - used);
+      bool moved = pump_records();
+      moved = deliver_plaintext() || moved;
+      if (finished_) return;
+      const bool over = server.state() == tls::TlsState::failed || server.state() == tls::TlsState::closed;
+      if (over && !tls_->close_sent && !closing_) return tls_over(data, n);
+      if (over && closing_) {
+        tls_->close_sent = true;  // the client answered our close_notify, or gave up: nothing more
+        if (drained()) shutdown_and_linger();
+      }
+      if (!over) encrypt_pending();  // half duplex: what waited for the buffer
+      if (over || used == n) return;
+      if (!moved) {  // the engine takes nothing and gives nothing: it cannot go on
+        log_.warn("web update: TLS with {} stalled; the connection is closed", peer_);
+        tls_->close_sent = true;
+        return events_.tls_ended(this);
+      }
+    }
+  }
+
+  // Decrypted bytes to the owner, which may send, or close this connection, meanwhile. Half
+  // duplex, a reply reuses the buffer the bytes are in: they are copied out first.
+  bool deliver_plaintext() {
+    bool moved = false;
+    const uint8_t* plain = nullptr;
+    while (!finished_) {
+      size_t len = tls_->server.readable(&plain);
+      if (len == 0) break;
+      moved = true;
+      if (closing_) {
+        tls_->server.consumed(len);
+      } else if (tls_->half_duplex) {
+        std::string copy(reinterpret_cast<const char*>(plain), len);
+        tls_->server.consumed(len);
+        events_.data(this, reinterpret_cast<const uint8_t*>(copy.data()), copy.size());
+      } else {
+        events_.data(this, plain, len);
+        tls_->server.consumed(len);
+      }
+    }
+    return moved;
+  }
+
+  // Plaintext into records, records onto the write queue; close_notify once closing and drained.
+  void encrypt_pending() {
+    tls::TlsServer& server = tls_->server;
+    if (server.state() != tls::TlsState::ready) plain_out_.clear();  // nothing can carry it any more
+    while (!plain_out_.empty()) {
+      size_t n = server.write(reinterpret_cast<const uint8_t*>(plain_out_.data()), plain_out_.size());
+      if (n == 0) {
+        server.flush();
+        if (!pump_records()) break;  // half duplex: the buffer holds a record being received
+        continue;
+      }
+      plain_out_.erase(0, n);
+    }
+    server.flush();
+    if (closing_ && plain_out_.empty() && !tls_->close_sent) {
+      if (server.state() == tls::TlsState::ready || server.state() == tls::TlsState::handshaking) server.close();
+      tls_->close_sent = true;
+    }
+    pump_records();
+    if (closing_ && drained()) shutdown_and_linger();
+  }
+
+  // Every record ready goes out in one write: a handshake flight is four records, and as four
+  // segments the later ones would wait for the client's (delayed) ACK of the first.
+  bool pump_records() {
+    std::string records;
+    const uint8_t* record = nullptr;
+    while (size_t len = tls_->server.pending_output(&record)) {
+      records.append(reinterpret_cast<const char*>(record), len);
+      tls_->server.output_sent(len);
+    }
+    if (records.empty()) return false;
+    queue_wire(reinterpret_cast<const uint8_t*>(records.data()), records.size());
+    return true;
+  }
+
+  bool drained() const { return queue_.empty() && (!tls_ || tls_->close_sent); }
+
+  // The TLS session is over before the HTTP one: a failure (said in the log, and a plain-text
+  // answer to a plain HTTP request), or the client's close_notify (BearSSL has answered it).
+  void tls_over(const uint8_t* first_bytes, size_t len) {
+    tls::TlsServer& server = tls_->server;
+    tls_->close_sent = true;
+    if (server.state() == tls::TlsState::failed) {
+      if (server.plain_http()) {
+        answer_plain_http(first_bytes, len);
+      } else if (server.error() == tls::TlsError::alert_received) {
+        log_.warn("web update: TLS with {} failed: the client sent alert {} ({}): {}", peer_, server.alert(),
+                  tls::alert_name(server.alert()), tls::describe_client_alert(server.alert()));
+      } else if (server.error() == tls::TlsError::connection_closed) {
+        log_.info("web update: TLS with {}: {}", peer_, tls::describe_from_server(server.error()));
+      } else {
+        log_.warn("web update: TLS with {} failed: {} (BearSSL error {})", peer_,
+                  tls::describe_from_server(server.error()), server.bearssl_error());
+      }
+    }
+    events_.tls_ended(this);
+  }
+
+  void answer_plain_http(const uint8_t* first_bytes, size_t len) {
+    std::string host = host_of(first_bytes, len);
+    if (host.empty()) {
+      error_code ec;
+      auto local = socket_.local_endpoint(ec);
+      host = ec ? "<device>" : local.address().to_string() + ":" + std::to_string(local.port());
+    }
+    const std::string body = "This port serves the update page over HTTPS only: use https://" + host + "/\n";
+    const std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    queue_wire(reinterpret_cast<const uint8_t*>(reply.data()), reply.size());
+    log_.warn("web update: plain HTTP from {} on the HTTPS port: answered 400 (the URL must start with https://)",
+              peer_);
+  }
+
+  void queue_wire(const uint8_t* data, size_t len) {
+    if (finished_) return;
+    queue_.emplace_back(reinterpret_cast<const char*>(data), len);
+    if (queue_.size() == 1) write_next();
   }
 
   void write_next() {
@@ -74,12 +246,13 @@ class WebConnection : public std::enable_shared_from_this<WebConnection> {
       self->queue_.pop_front();
       if (error) return self->on_peer_closed();
       if (!self->queue_.empty()) return self->write_next();
-      if (self->closing_) self->shutdown_and_linger();
+      if (self->closing_ && self->drained()) self->shutdown_and_linger();
     });
   }
 
   void on_peer_closed() {
     peer_closed_ = true;
+    if (tls_) tls_->server.network_closed();
     if (closing_) return finish();
     events_.closed(this);
   }
@@ -107,9 +280,13 @@ class WebConnection : public std::enable_shared_from_this<WebConnection> {
   std::unique_ptr<Timer> linger_;
   uint32_t linger_ms_;
   Events events_;
+  std::unique_ptr<TlsSession> tls_;  // null: plain HTTP
+  Logger log_;
+  std::string peer_;
   // HTTP_UPLOAD_BUFLEN: the original hands the Updater 2 KiB at a time.
   std::array<uint8_t, 2048> buffer_{};
   std::deque<std::string> queue_;
+  std::string plain_out_;  // TLS: plaintext not yet in a record
   bool closing_ = false;
   bool shutdown_ = false;
   bool peer_closed_ = false;
@@ -166,6 +343,7 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
     error_code ec;
     bind_address_ = asio::ip::make_address(options.bind_address, ec);
     if (ec) throw std::invalid_argument("web update: '" + options.bind_address + "' is not an IP address to bind to");
+    if (options_.https) set_up_tls(*options_.https);
   }
 
   void start() {
@@ -180,7 +358,8 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
       throw std::system_error(ec, "web update: cannot listen on TCP " + options_.bind_address + ":" +
                                       std::to_string(options_.port) + " (in use, or not an address of this host)");
     }
-    options_.log.info("web update: page at http://{}:{}{}{}", options_.bind_address, local_port(), options_.path,
+    options_.log.info("web update: page at {}://{}:{}{}{}", options_.https ? "https" : "http", options_.bind_address,
+                      local_port(), options_.path,
                       options_.user.empty() || options_.password.empty() ? "" : " (Basic auth)");
     accept();
   }
@@ -207,6 +386,36 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
   void set_hooks(HttpUpdateHooks hooks) { hooks_ = std::move(hooks); }
 
  private:
+  void set_up_tls(const HttpsOptions& https) {
+    if (!https.identity || https.identity->chain == nullptr || https.identity->chain_length == 0 ||
+        (https.identity->ec_key == nullptr) == (https.identity->rsa_key == nullptr)) {
+      throw std::invalid_argument("web update: HTTPS needs a certificate chain and one private key");
+    }
+    if (tls::server_fragment_for(https.buffer_size, https.half_duplex) == 0) {
+      throw std::invalid_argument("web update: a TLS buffer of " + std::to_string(https.buffer_size) + " bytes is " +
+                                  "too small: " + tls::describe_from_server(tls::TlsError::buffer_too_small));
+    }
+    tls_config_.identity = *https.identity;
+    tls_config_.half_duplex = https.half_duplex;
+    if (https.session_cache_entries > 0) {
+      session_store_.resize(https.session_cache_entries * kSessionEntrySize);
+      br_ssl_session_cache_lru_init(&session_cache_, session_store_.data(), session_store_.size());
+      tls_config_.session_cache = &session_cache_.vtable;
+    }
+  }
+
+  // A started TLS server for a new connection; null (and a line in the log) without entropy.
+  std::unique_ptr<TlsSession> new_tls_session() {
+    auto session = std::make_unique<TlsSession>(tls_config_, options_.https->buffer_size);
+    uint8_t entropy[tls::kEntropySize];
+    if (!fill_secure_random(nullptr, entropy, sizeof entropy) || !session->server.start(entropy, sizeof entropy)) {
+      options_.log.error("web update: cannot start TLS for a connection: {}",
+                         tls::describe_from_server(session->server.error()));
+      return nullptr;
+    }
+    return session;
+  }
+
   void accept() {
     acceptor_.async_accept([self = shared_from_this()](const error_code& error, tcp::socket socket) {
       if (self->stopped_) return;
@@ -218,6 +427,16 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
 
   void on_accepted(tcp::socket socket) {
     set_close_on_exec(socket.native_handle());
+    std::unique_ptr<TlsSession> tls;
+    if (options_.https && !(tls = new_tls_session())) {
+      error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    if (tls) {  // the handshake is several flights each way: none may wait for a delayed ACK
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+    }
     const uint8_t slot = server_.on_accept(clock_.now_ms());
     if (slot == WebUpdateServer::kNoSlot) {
       drain();
@@ -233,10 +452,14 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
     events.closed = [weak](WebConnection* c) {
       if (auto self = weak.lock()) self->on_peer_closed(c);
     };
+    events.tls_ended = [weak](WebConnection* c) {
+      if (auto self = weak.lock()) self->on_tls_ended(c);
+    };
     events.done = [weak](WebConnection* c) {
       if (auto self = weak.lock()) self->on_done(c);
     };
-    auto connection = std::make_shared<WebConnection>(io_, std::move(socket), clock_, options_.linger_ms, std::move(events));
+    auto connection = std::make_shared<WebConnection>(io_, std::move(socket), clock_, options_.linger_ms,
+                                                      std::move(events), std::move(tls), options_.log);
     // Before drain(): an eviction the accept caused closes the old connection, not this one.
     drain();
     slots_[connection] = slot;
@@ -262,6 +485,20 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
     slots_.erase(it);
     server_.on_closed(slot, clock_.now_ms());
     connection->abort();
+    drain();
+  }
+
+  // The TLS session ended under an open HTTP connection: for the page the client is gone (an
+  // upload in progress is aborted); the connection sends what it still has and closes.
+  void on_tls_ended(WebConnection* c) {
+    auto it = find(c);
+    if (it == slots_.end()) return;
+    const uint8_t slot = it->second;
+    auto connection = it->first;
+    slots_.erase(it);
+    server_.on_closed(slot, clock_.now_ms());
+    closing_.push_back(connection);
+    connection->close_after_flush();
     drain();
   }
 
@@ -359,6 +596,10 @@ class HttpUpdateServer::Impl : public std::enable_shared_from_this<HttpUpdateSer
   std::unique_ptr<Timer> timer_;
   StatusAdapter status_;
   WebUpdateServer server_;
+  static constexpr size_t kSessionEntrySize = 100;  // br_ssl_session_cache_lru's
+  tls::TlsServerConfig tls_config_;
+  std::vector<unsigned char> session_store_;
+  br_ssl_session_cache_lru session_cache_{};
   std::unordered_map<std::shared_ptr<WebConnection>, uint8_t> slots_;  // open, by the server's slot
   std::vector<std::shared_ptr<WebConnection>> closing_;                // flushing their last reply
   bool reboot_pending_ = false;

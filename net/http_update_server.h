@@ -1,13 +1,17 @@
 // The device's browser upload page (ESP8266HTTPUpdateServer) on Boost.Asio: a TCP listener whose
 // connections feed webupdate::WebUpdateServer, which decides everything; this class only moves
-// bytes and time, and reboots the device once the success reply has gone out. Non-blocking, no
-// threads: many servers can share one io_context.
+// bytes and time, and reboots the device once the success reply has gone out. With HTTPS options
+// (ESP8266HTTPUpdateServerSecure) every connection runs a tls::TlsServer between the socket and
+// the page. Non-blocking, no threads: many servers can share one io_context.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "core/tls/tls_server.h"
 
 #include "core/updater/update_sink.h"
 #include "core/webupdate/web_update_server.h"
@@ -29,6 +33,21 @@ struct WebDeviceStatus {
   bool on_trial = false;
 };
 
+// HTTPS: what each connection's TLS server presents and the RAM it takes.
+struct HttpsOptions {
+  // The certificate chain and private key, used in place (platform/posix/server_identity.h loads
+  // them from PEM files); the pointer keeps them alive as long as a server holds it.
+  std::shared_ptr<const tls::TlsServerIdentity> identity;
+  // Per connection (core/tls/tls_buffer.h): the full 33,178 bytes send 16 KB records;
+  // kTlsServerBufferSmall (17,306) sends 512-byte ones, kTlsServerBufferHalfDuplex (16,709) with
+  // half_duplex shares one record buffer. A client's 16 KB records always fit.
+  size_t buffer_size = tls::kTlsServerBufferFull;
+  bool half_duplex = false;
+  // Sessions remembered for resumption, 100 bytes each, shared by the server's connections: a
+  // browser's second connection then needs no new key exchange and signature. 0: none.
+  size_t session_cache_entries = 8;
+};
+
 struct HttpUpdateServerOptions {
   std::string bind_address = "0.0.0.0";
   uint16_t port = 80;  // 0 picks a free port (see local_port())
@@ -42,6 +61,7 @@ struct HttpUpdateServerOptions {
   bool reboot_on_success = true;
   Logger log;
   std::function<WebDeviceStatus()> status;
+  std::optional<HttpsOptions> https;  // plain HTTP when empty
 };
 
 // The original's Update hooks, each once per upload: on_start when the image began, then on_end
@@ -56,7 +76,8 @@ struct HttpUpdateHooks {
 
 class HttpUpdateServer {
  public:
-  // Throws std::invalid_argument for a bind address that is not an IP address.
+  // Throws std::invalid_argument for a bind address that is not an IP address, or HTTPS options
+  // without an identity or with a buffer too small for a server.
   HttpUpdateServer(boost::asio::io_context& io, Clock& clock, const HttpUpdateServerOptions& options, UpdateSink& sink);
   HttpUpdateServer(boost::asio::io_context& io, Clock& clock, const HttpUpdateServerOptions& options, Updater& updater);
   ~HttpUpdateServer();

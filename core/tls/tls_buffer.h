@@ -1,5 +1,6 @@
 // How large the caller's TLS buffer must be for each maximum fragment length (RFC 6066 MFLN).
-// A buffer smaller than the full size makes the client ask the server for shorter records.
+// A buffer smaller than the full size makes the client ask the server for shorter records. A
+// server cannot ask: its input must always take a full record (tls_server_buffer_size()).
 #pragma once
 #include <stddef.h>
 
@@ -32,6 +33,33 @@ constexpr size_t max_fragment_for(size_t size, bool half_duplex) {
   if ((half_duplex ? tls_half_duplex_buffer_size(fragment) : tls_buffer_size(fragment)) <= size) return fragment;
   for (fragment = 4096; fragment >= kMinFragment; fragment /= 2) {
     if ((half_duplex ? tls_half_duplex_buffer_size(fragment) : tls_buffer_size(fragment)) <= size) return fragment;
+  }
+  return 0;
+}
+
+// The server (TlsServer). Browsers and curl send no MFLN, so a client may send records of 16 KB
+// (an upload does): the input always takes a full record. The output is the server's choice:
+// records of `output_fragment` bytes (512 ... 16384) for what the server sends.
+constexpr size_t kServerInputSize = kFullFragment + kInputOverhead;  // BR_SSL_BUFSIZE_INPUT, 16,709
+constexpr size_t tls_server_buffer_size(size_t output_fragment) {
+  return kServerInputSize + output_fragment + kOutputOverhead;
+}
+constexpr size_t kTlsServerBufferFull = tls_server_buffer_size(kFullFragment);  // 33,178, the default
+constexpr size_t kTlsServerBufferSmall = tls_server_buffer_size(kMinFragment);  // 17,306: 512-byte replies
+// Half duplex: one record buffer for both directions, 16,709 bytes. The server cannot send while a
+// received record waits to be read, which HTTP's request then reply never needs.
+constexpr size_t kTlsServerBufferHalfDuplex = kServerInputSize;
+
+// The fragment length of the server's own records for a buffer of `size` bytes (0: too small).
+// Full duplex, the output gets what the input leaves: the largest fragment of 512, 1024, 2048,
+// 4096 or 16384 that fits (BearSSL uses no 8192). Half duplex shares the one full-size buffer.
+constexpr size_t server_fragment_for(size_t size, bool half_duplex) {
+  if (size < kServerInputSize) return 0;
+  if (half_duplex) return kFullFragment;
+  const size_t output = size - kServerInputSize;
+  if (output >= kFullFragment + kOutputOverhead) return kFullFragment;
+  for (size_t fragment = 4096; fragment >= kMinFragment; fragment /= 2) {
+    if (output >= fragment + kOutputOverhead) return fragment;
   }
   return 0;
 }

@@ -12,10 +12,9 @@
 #include "core/tls/server_hello_scanner.h"
 #include "core/tls/tls_buffer.h"
 #include "core/tls/tls_error.h"
+#include "core/tls/tls_state.h"
 
 namespace otakit::tls {
-
-constexpr size_t kEntropySize = 32;  // random bytes start() needs, fresh for every connection
 
 struct TlsClientConfig {
   // Sent as SNI; in anchors mode also the name the certificate must be issued for (a DNS name:
@@ -31,14 +30,6 @@ struct TlsClientConfig {
   // One buffer for both directions: about half the RAM (tls_half_duplex_buffer_size), but the
   // client cannot send while received records wait to be read. Enough for HTTP.
   bool half_duplex = false;
-};
-
-enum class TlsState : uint8_t {
-  idle,         // before start()
-  handshaking,
-  ready,        // application data flows both ways
-  closed,       // close_notify exchanged: every byte the server sent has arrived
-  failed,       // see error()
 };
 
 class TlsClient {

@@ -66,6 +66,7 @@ const char* describe(TlsError error) {
     case TlsError::buffer_too_small: return "the TLS buffer is too small: give at least tls_buffer_size(512) bytes";
     case TlsError::not_enough_entropy: return "not enough random bytes to seed TLS: give 32 bytes from a hardware random source";
     case TlsError::time_unknown: return "the time is unknown, so certificate dates cannot be checked: set the clock (NTP) first or use a pin";
+    case TlsError::missing_identity: return "no server certificate chain or private key given (or both an EC and an RSA key): give the certificate and its key";
     case TlsError::connection_closed: return "the server closed the connection before TLS finished (handshake or close_notify missing): the data may be truncated";
     case TlsError::not_tls: return "the server does not speak TLS on this port (plain HTTP?): check the URL's scheme and port";
     case TlsError::unsupported_version: return "the server does not support TLS 1.2";
@@ -89,6 +90,74 @@ const char* describe(TlsError error) {
     case TlsError::bad_server_signature: return "the server's key exchange signature does not verify: this is not the server of the certificate";
   }
   return "unknown";
+}
+
+const char* describe_from_server(TlsError error) {
+  switch (error) {
+    case TlsError::buffer_too_small: return "the TLS buffer is too small for a server: clients send records of 16 KB, so give at least tls_server_buffer_size(512) bytes (17,306), or 16,709 half duplex";
+    case TlsError::connection_closed: return "the client closed the connection before TLS finished (during the handshake, or without close_notify); a browser that does not trust the certificate may just close";
+    case TlsError::not_tls: return "the client does not speak TLS (plain HTTP to the HTTPS port?): the URL must start with https://";
+    case TlsError::unsupported_version: return "the client does not offer TLS 1.2";
+    case TlsError::no_common_cipher: return "nothing in common with the client: it offers no TLS 1.2 ECDHE suite with AES-GCM or ChaCha20-Poly1305 for the certificate's key type (or no curve of X25519, P-256, P-384, P-521)";
+    case TlsError::fragment_too_large: return "the client sent a record larger than the TLS buffer takes";
+    case TlsError::bad_fragment_length: return "the client's max fragment length extension is malformed";
+    case TlsError::alert_received: return "the client aborted the connection with a fatal alert (see alert())";
+    case TlsError::handshake_failed: return "TLS protocol error from the client";
+    case TlsError::bad_server_signature: return "a signature from the client does not verify";
+    case TlsError::wrong_key_usage: return "the certificate's key may not be used for this key exchange";
+    default: return describe(error);
+  }
+}
+
+const char* alert_name(int alert) {
+  switch (alert) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+  }
+  return "unknown alert";
+}
+
+const char* describe_client_alert(int alert) {
+  switch (alert) {
+    case 42:
+    case 43:
+    case 44:
+    case 45:
+    case 46:
+    case 48:
+      return "the client does not trust the device's certificate: give it the certificate (curl --cacert cert.pem) or "
+             "accept it in the browser, and use a host name the certificate names (subjectAltName)";
+    case 40:
+    case 70:
+    case 71: return "the client found no TLS version or cipher suite in common with the device (it needs TLS 1.2 with ECDHE)";
+    case 51: return "the client could not verify the device's key exchange: the private key may not belong to the certificate";
+    case 90: return "the user cancelled the connection";
+  }
+  return "the client aborted the handshake";
 }
 
 }  // namespace otakit::tls

@@ -1,5 +1,5 @@
 // Why a TLS connection failed, in words that tell the user what to do, mapped from BearSSL's
-// BR_ERR_* codes and from the client's own checks.
+// BR_ERR_* codes and from the client's and the server's own checks.
 #pragma once
 #include <stdint.h>
 
@@ -20,6 +20,7 @@ enum class TlsError : uint8_t {
   buffer_too_small,      // smaller than tls_buffer_size(512) (or the half-duplex size)
   not_enough_entropy,    // fewer than kEntropySize random bytes given to start()
   time_unknown,          // anchors mode without the time: the dates cannot be checked
+  missing_identity,      // a server without a certificate chain, or without exactly one private key
   // the connection
   connection_closed,     // TCP closed during the handshake or without close_notify
   not_tls,               // the server's bytes are not TLS records
@@ -46,6 +47,16 @@ enum class TlsError : uint8_t {
 };
 
 const char* describe(TlsError error);
+
+// The same errors as a server sees them: the peer is the client (a browser, curl). Setup errors
+// read as describe() says them.
+const char* describe_from_server(TlsError error);
+
+// RFC 5246 §7.2 / RFC 8446 §6 name of an alert number ("unknown_ca"), or "unknown alert".
+const char* alert_name(int alert);
+// What a fatal alert from a client tells the device's owner to do, e.g. 48 unknown_ca: the client
+// does not trust the certificate.
+const char* describe_client_alert(int alert);
 
 // The error behind a BearSSL code; the mode tells apart the meanings of "not trusted".
 TlsError error_from_bearssl(int code, TrustMode mode);

@@ -3,6 +3,8 @@ target_sources(otakit_platform_posix PRIVATE
   file_flash.cpp
   resume_store_file.cpp
   rtc_memory_file.cpp
+  pem.cpp
+  server_identity.cpp
   trust_anchors.cpp
   zlib_inflater.cpp
 )

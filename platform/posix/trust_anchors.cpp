@@ -2,11 +2,10 @@
 // parts of a certificate BearSSL's chain validation needs from a trust anchor.
 #include "platform/posix/trust_anchors.h"
 
-#include <bearssl_pem.h>
-
 #include <stdexcept>
 
 #include "files/file_io.h"
+#include "platform/posix/pem.h"
 
 namespace otakit::posix {
 namespace {
@@ -19,33 +18,6 @@ void append_bytes(void* to, const void* data, size_t len) {
 
 std::vector<unsigned char> copy(const unsigned char* data, size_t len) {
   return std::vector<unsigned char>(data, data + len);
-}
-
-// Every PEM object of `pem` as DER, with its label ("CERTIFICATE", ...).
-struct PemObject {
-  std::string label;
-  std::vector<unsigned char> der;
-};
-
-std::vector<PemObject> decode_pem(const std::string& pem, const std::string& source) {
-  br_pem_decoder_context decoder;
-  br_pem_decoder_init(&decoder);
-  std::vector<PemObject> objects;
-  std::string text = pem + "\n";  // the decoder ends an object only at the newline after its END line
-  size_t used = 0;
-  while (used < text.size()) {
-    used += br_pem_decoder_push(&decoder, text.data() + used, text.size() - used);
-    switch (br_pem_decoder_event(&decoder)) {
-      case BR_PEM_BEGIN_OBJ:
-        objects.push_back(PemObject{br_pem_decoder_name(&decoder), {}});
-        br_pem_decoder_setdest(&decoder, append_bytes, &objects.back().der);
-        break;
-      case BR_PEM_END_OBJ: br_pem_decoder_setdest(&decoder, nullptr, nullptr); break;
-      case BR_PEM_ERROR: throw std::runtime_error(source + ": not valid PEM");
-      default: break;
-    }
-  }
-  return objects;
 }
 
 }  // namespace

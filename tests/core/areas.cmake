@@ -32,3 +32,5 @@ otakit_add_test(test_core_pull_resume SOURCES pull_resume_test.cpp pull_resume_s
                 LIBS otakit_core otakit_platform_posix otakit_device rapidcheck_gtest rapidcheck)
 otakit_add_test(test_core_tls SOURCES tls_client_test.cpp tls_certificate_test.cpp tls_test_peer.cpp
                 LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)
+otakit_add_test(test_core_tls_server SOURCES tls_server_test.cpp tls_test_peer.cpp
+                LIBS otakit_core otakit_platform_posix OpenSSL::SSL OpenSSL::Crypto)

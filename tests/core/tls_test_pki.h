@@ -25,7 +25,7 @@ struct OpenSslFree {
 using KeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree>;
 using CertPtr = std::unique_ptr<X509, OpenSslFree>;
 
-enum class KeyType { ec_p256, rsa_2048 };
+enum class KeyType { ec_p256, rsa_2048, ec_p384 };
 
 struct CertSpec {
   std::string common_name = "localhost";
@@ -58,7 +58,8 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const std::string& 
 inline Identity make_identity(const CertSpec& spec, const Identity* issuer = nullptr) {
   static long serial = 1;
   Identity id;
-  id.key.reset(spec.key == KeyType::rsa_2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
+  id.key.reset(spec.key == KeyType::rsa_2048 ? EVP_RSA_gen(2048)
+               : spec.key == KeyType::ec_p384 ? EVP_EC_gen("P-384") : EVP_EC_gen("P-256"));
   check(id.key != nullptr, "key generation");
   id.cert.reset(X509_new());
   X509* cert = id.cert.get();
@@ -87,6 +88,27 @@ inline Identity make_identity(const CertSpec& spec, const Identity* issuer = nul
 inline std::string pem(X509* cert) {
   std::unique_ptr<BIO, OpenSslFree> bio(BIO_new(BIO_s_mem()));
   check(PEM_write_bio_X509(bio.get(), cert) == 1, "PEM_write_bio_X509");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, size_t(len));
+}
+
+// A private key as PEM: PKCS#8 ("PRIVATE KEY"), or the traditional SEC 1 / PKCS#1 form ("EC PRIVATE
+// KEY", "RSA PRIVATE KEY"), either encrypted with a password when asked.
+enum class KeyPem { pkcs8, traditional, pkcs8_encrypted, traditional_encrypted };
+
+inline std::string pem(EVP_PKEY* key, KeyPem form = KeyPem::pkcs8) {
+  std::unique_ptr<BIO, OpenSslFree> bio(BIO_new(BIO_s_mem()));
+  const EVP_CIPHER* cipher = form == KeyPem::pkcs8_encrypted || form == KeyPem::traditional_encrypted ? EVP_aes_256_cbc() : nullptr;
+  char password[] = "secret";
+  int ok = 0;
+  if (form == KeyPem::pkcs8) ok = PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  if (form == KeyPem::pkcs8_encrypted) ok = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher, password, 6, nullptr, nullptr);
+  if (form == KeyPem::traditional || form == KeyPem::traditional_encrypted) {
+    ok = PEM_write_bio_PrivateKey_traditional(bio.get(), key, cipher, reinterpret_cast<unsigned char*>(password),
+                                              cipher ? 6 : 0, nullptr, nullptr);
+  }
+  check(ok == 1, "PEM_write_bio_PrivateKey");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, size_t(len));

@@ -23,3 +23,6 @@ set_tests_properties(e2e_web_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180)
 # The pull client (`otakit device pull`) against pull_server.py on loopback, http and https.
 add_test(NAME e2e_pull_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/pull_cli.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_pull_cli PROPERTIES TIMEOUT 120)
+# The same page over HTTPS (--https-port): curl and Python's ssl against the device's TlsServer.
+add_test(NAME e2e_web_upload_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_upload_tls.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_web_upload_tls PROPERTIES TIMEOUT 180)
