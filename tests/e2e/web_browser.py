@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -68,11 +68,14 @@ class Device:
         while time.monotonic() < end:
             if self.process.poll() is not None:
                 raise Failure(f"otakit device exited with {self.process.returncode}: {self.log_text()}")
+            # The console line comes after the state file is written: the boot is then published.
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
+                if "web: update page at" in self.log_text():
+                    return
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise Failure(f"the device did not listen on port {self.port} within {seconds} s: {self.log_text()}")
 
     def log_text(self):
@@ -142,7 +145,10 @@ class Page:
 
     def wait(self, condition, seconds, what):
         try:
-            return WebDriverWait(self.driver, seconds, poll_frequency=0.1).until(lambda d: condition())
+            # The page may be between two documents (a form post navigating): look again.
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.1,
+                                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                                 ).until(lambda d: condition())
         except TimeoutException:
             raise Failure(f"{what} within {seconds} s; the page says: {self.message()!r}") from None
 
