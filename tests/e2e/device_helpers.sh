@@ -10,6 +10,12 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# wait_line FILE TEXT SECONDS: returns once a line of FILE contains TEXT (follows it as it grows;
+# an event, not a delay); false after SECONDS. The tail behind it ends by then too.
+wait_line() {
+  grep -q -m1 -F -- "$2" < <(timeout "$3" tail -n +1 -F "$1" 2>/dev/null)
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_device NAME PORT [device flags...]: waits up to 5 s for the responder line.

@@ -26,8 +26,7 @@ start_server() {
   timeout 150 "$python" "$here/pull_server.py" --dir "$dir/img" --log "$requests" --port-file "$dir/$name.port" \
     --lifetime 120 "$@" 2>>"$dir/servers.err" &
   pids+=($!)
-  for _ in $(seq 50); do [ -s "$dir/$name.port" ] && break; sleep 0.1; done
-  [ -s "$dir/$name.port" ] || fail "server $name did not start: $(cat "$dir/servers.err")"
+  wait_line "$dir/$name.port" "" 5 || fail "server $name did not start: $(cat "$dir/servers.err")"
 }
 port_of() { cat "$dir/$1.port"; }
 
@@ -273,8 +272,7 @@ running=$(status_field a md5)
 "$otakit" device pull --flash "$dir/a.bin" --url "$http/stall-once?img=fw" --json >"$dir/out.json" 2>"$dir/err" &
 victim=$!
 pids+=("$victim")
-for _ in $(seq 100); do grep -q "pull: 25%" "$dir/err" && break; sleep 0.1; done
-grep -q "pull: 25%" "$dir/err" || oops "the first half never arrived"
+wait_line "$dir/err" "pull: 25%" 10 || oops "the first half never arrived"
 kill -9 "$victim"
 wait "$victim" 2>/dev/null || true
 [ "$(status_field a md5)" = "$running" ] || oops "the cut damaged the running image"

@@ -38,12 +38,12 @@ import argparse
 import base64
 import hashlib
 import os
+import signal
 import socket
 import socketserver
 import ssl
 import sys
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
@@ -272,8 +272,9 @@ def main():
     with open(tmp, "w") as f:
         f.write(f"{port}\n")
     os.replace(tmp, args.port_file)
-    time.sleep(args.lifetime)
-    os._exit(0)
+    # Bounded: the test stops it by PID (a signal ends pause()), or it ends itself at its lifetime.
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    signal.pause()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 
 SKIP = 77
@@ -60,26 +59,41 @@ class Device:
         self.log_path = os.path.join(folder, name + ".log")
         self.log = open(self.log_path, "w")
         command = [otakit, "device", "--flash", self.flash, "--http-port", str(self.port), *flags]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # What the device prints, line by line, for waits on what it says (not on a delay).
+        self.lines = []
+        self.ended = False
+        self.printed = threading.Condition()
+        self.reader = threading.Thread(target=self.read_output, daemon=True)
+        self.reader.start()
         self.wait_listening()
 
+    def read_output(self):
+        for line in self.process.stdout:
+            self.log.write(line)
+            self.log.flush()
+            with self.printed:
+                self.lines.append(line)
+                self.printed.notify_all()
+        with self.printed:
+            self.ended = True
+            self.printed.notify_all()
+
+    def wait_printed(self, text, seconds):
+        """True once a line with `text` was printed; False when the device ended or time ran out."""
+        with self.printed:
+            self.printed.wait_for(lambda: self.ended or any(text in line for line in self.lines), seconds)
+            return any(text in line for line in self.lines)
+
     def wait_listening(self, seconds=10):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if self.process.poll() is not None:
-                raise Failure(f"otakit device exited with {self.process.returncode}: {self.log_text()}")
-            # The console line comes after the state file is written: the boot is then published.
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                if "web: update page at" in self.log_text():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
+        # "web: update page at" comes once the page listens and the boot (state file) is published.
+        if self.wait_printed("web: update page at", seconds):
+            return
+        if self.ended:
+            raise Failure(f"otakit device exited with {self.process.wait()}: {self.log_text()}")
         raise Failure(f"the device did not listen on port {self.port} within {seconds} s: {self.log_text()}")
 
     def log_text(self):
-        self.log.flush()
         with open(self.log_path) as f:
             return f.read()[-2000:]
 
@@ -90,11 +104,10 @@ class Device:
         return json.loads(out)["image"]
 
     def wait_version(self, version, seconds=20):
-        end = time.monotonic() + seconds
-        while self.image()["version"] != version:
-            if time.monotonic() > end:
-                raise Failure(f"the device should run {version} within {seconds} s, it runs {self.image()}")
-            time.sleep(0.1)
+        # The boot report ("image: ... version X") follows the state file that image() reads.
+        self.wait_printed(f"version {version}", seconds)
+        if self.image()["version"] != version:
+            raise Failure(f"the device should run {version} within {seconds} s, it runs {self.image()}")
 
     def status_json(self, authorization=None):
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/update?status")
@@ -119,6 +132,7 @@ class Device:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
         self.log.close()
 
 

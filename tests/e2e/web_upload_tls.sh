@@ -18,7 +18,7 @@ start_tls_device() {
   shift 2
   "$otakit" device --flash "$dir/$name.bin" --https-port "$port" "$@" >"$dir/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 50); do grep -q "web: update page at https://127.0.0.1:$port" "$dir/$name.log" && return 0; sleep 0.1; done
+  wait_line "$dir/$name.log" "web: update page at https://127.0.0.1:$port" 5 && return 0
   fail "device $name did not start: $(cat "$dir/$name.log")"
 }
 
@@ -55,7 +55,7 @@ curl -s -o /dev/null -u admin:secret "https://localhost:$tls_port/update"
 rc=$?
 set -e
 [ $rc = 60 ] || fail "curl without --cacert gave exit $rc, not 60 (certificate problem)"
-for _ in $(seq 30); do grep -q "alert 48 (unknown_ca)" "$dir/a.log" && break; sleep 0.1; done
+wait_line "$dir/a.log" "alert 48 (unknown_ca)" 3 || true
 grep -q "alert 48 (unknown_ca): the client does not trust the device's certificate" "$dir/a.log" ||
   fail "the device did not log the client's refusal: $(tail -5 "$dir/a.log")"
 
