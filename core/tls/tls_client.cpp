@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/tls/client_profile.h"
+#include "core/tls/engine_io.h"
 #include "core/tls/tls_client.h"
 
 namespace otakit::tls {
@@ -87,14 +88,13 @@ void TlsClient::track_state() {
 }
 
 size_t TlsClient::pending_output(const uint8_t** data) {
-  size_t len = 0;
-  *data = started_ && own_error_ == TlsError::ok ? br_ssl_engine_sendrec_buf(engine(), &len) : nullptr;
-  return *data != nullptr ? len : 0;
+  *data = nullptr;
+  return started_ && own_error_ == TlsError::ok ? engine_pending_records(engine(), data) : 0;
 }
 
 void TlsClient::output_sent(size_t n) {
   if (!started_ || n == 0) return;
-  br_ssl_engine_sendrec_ack(engine(), n);
+  engine_records_sent(engine(), n);
   track_state();
 }
 
@@ -136,11 +136,7 @@ void TlsClient::network_closed() {
 
 size_t TlsClient::write(const uint8_t* data, size_t len) {
   if (state() != TlsState::ready) return 0;
-  size_t room = 0;
-  unsigned char* buf = br_ssl_engine_sendapp_buf(engine(), &room);
-  if (buf == nullptr) return 0;
-  size_t n = copy_into(buf, room, data, len);
-  br_ssl_engine_sendapp_ack(engine(), n);
+  size_t n = engine_write(engine(), data, len);
   track_state();
   return n;
 }
@@ -152,14 +148,13 @@ void TlsClient::flush() {
 }
 
 size_t TlsClient::readable(const uint8_t** data) {
-  size_t len = 0;
-  *data = started_ ? br_ssl_engine_recvapp_buf(engine(), &len) : nullptr;
-  return *data != nullptr ? len : 0;
+  *data = nullptr;
+  return started_ ? engine_readable(engine(), data) : 0;
 }
 
 void TlsClient::consumed(size_t n) {
   if (!started_ || n == 0) return;
-  br_ssl_engine_recvapp_ack(engine(), n);
+  engine_consumed(engine(), n);
   track_state();
 }
 
@@ -172,10 +167,7 @@ void TlsClient::close() {
 TlsState TlsClient::state() const {
   if (own_error_ != TlsError::ok) return TlsState::failed;
   if (!started_) return TlsState::idle;
-  if (br_ssl_engine_current_state(&client_.eng) & BR_SSL_CLOSED) {
-    return br_ssl_engine_last_error(&client_.eng) == BR_ERR_OK ? TlsState::closed : TlsState::failed;
-  }
-  return established_ ? TlsState::ready : TlsState::handshaking;
+  return engine_state(&client_.eng, established_);
 }
 
 TlsError TlsClient::error() const {

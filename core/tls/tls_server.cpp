@@ -1,9 +1,9 @@
 // TlsServer: the caller's buffer split for BearSSL (a full record in, the rest out), the chain and
 // key handed to BearSSL's single-certificate policy, a check that the client speaks TLS at all,
 // and the engine's state flags turned into a connection state and an error.
-#include <string.h>
 
 #include "core/tls/server_profile.h"
+#include "core/tls/engine_io.h"
 #include "core/tls/tls_server.h"
 
 namespace otakit::tls {
@@ -13,12 +13,6 @@ constexpr uint8_t kHandshakeRecord = 22;  // the type of a ClientHello's record 
 constexpr uint8_t kSsl2HelloBit = 0x80;   // an SSL 2.0-format ClientHello starts with a length
 constexpr int kAlertHandshakeFailure = 40;
 constexpr int kAlertProtocolVersion = 70;
-
-size_t copy_into(unsigned char* to, size_t room, const uint8_t* from, size_t len) {
-  size_t n = len < room ? len : room;
-  memcpy(to, from, n);
-  return n;
-}
 
 // "GET /", "POST /update", "OPTIONS *": an upper-case method token, then a space. A prefix of
 // one (the first read may be short) counts as well.
@@ -98,30 +92,21 @@ void TlsServer::track_state() {
 }
 
 size_t TlsServer::pending_output(const uint8_t** data) {
-  size_t len = 0;
-  *data = started_ && own_error_ == TlsError::ok ? br_ssl_engine_sendrec_buf(engine(), &len) : nullptr;
-  return *data != nullptr ? len : 0;
+  *data = nullptr;
+  return started_ && own_error_ == TlsError::ok ? engine_pending_records(engine(), data) : 0;
 }
 
 void TlsServer::output_sent(size_t n) {
   if (!started_ || n == 0) return;
-  br_ssl_engine_sendrec_ack(engine(), n);
+  engine_records_sent(engine(), n);
   track_state();
 }
 
 size_t TlsServer::input_from_network(const uint8_t* data, size_t len) {
   if (!started_ || own_error_ != TlsError::ok) return 0;
   if (len > 0 && !check_first_bytes(data, len)) return len;
-  size_t used = 0;
-  while (used < len) {
-    size_t room = 0;
-    unsigned char* buf = br_ssl_engine_recvrec_buf(engine(), &room);
-    if (buf == nullptr) break;
-    size_t n = copy_into(buf, room, data + used, len - used);
-    br_ssl_engine_recvrec_ack(engine(), n);
-    used += n;
-    track_state();
-  }
+  size_t used = engine_take_records(engine(), data, len);
+  track_state();
   return used;
 }
 
@@ -144,11 +129,7 @@ void TlsServer::network_closed() {
 
 size_t TlsServer::write(const uint8_t* data, size_t len) {
   if (state() != TlsState::ready) return 0;
-  size_t room = 0;
-  unsigned char* buf = br_ssl_engine_sendapp_buf(engine(), &room);
-  if (buf == nullptr) return 0;
-  size_t n = copy_into(buf, room, data, len);
-  br_ssl_engine_sendapp_ack(engine(), n);
+  size_t n = engine_write(engine(), data, len);
   track_state();
   return n;
 }
@@ -160,14 +141,13 @@ void TlsServer::flush() {
 }
 
 size_t TlsServer::readable(const uint8_t** data) {
-  size_t len = 0;
-  *data = started_ ? br_ssl_engine_recvapp_buf(engine(), &len) : nullptr;
-  return *data != nullptr ? len : 0;
+  *data = nullptr;
+  return started_ ? engine_readable(engine(), data) : 0;
 }
 
 void TlsServer::consumed(size_t n) {
   if (!started_ || n == 0) return;
-  br_ssl_engine_recvapp_ack(engine(), n);
+  engine_consumed(engine(), n);
   track_state();
 }
 
@@ -181,10 +161,7 @@ void TlsServer::close() {
 TlsState TlsServer::state() const {
   if (own_error_ != TlsError::ok) return TlsState::failed;
   if (!started_) return TlsState::idle;
-  if (br_ssl_engine_current_state(&server_.eng) & BR_SSL_CLOSED) {
-    return br_ssl_engine_last_error(&server_.eng) == BR_ERR_OK ? TlsState::closed : TlsState::failed;
-  }
-  return established_ ? TlsState::ready : TlsState::handshaking;
+  return engine_state(&server_.eng, established_);
 }
 
 // BearSSL's server reports most disagreements as the alert it sent: handshake_failure when the
