@@ -13,6 +13,7 @@ packages=(
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
   iproute2 python3 python3-zeroconf procps
   chromium chromium-driver python3-selenium curl
+  libpqxx-dev libpq-dev postgresql nginx wrk
 )
 
 missing=()
