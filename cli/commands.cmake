@@ -10,4 +10,5 @@ target_sources(otakit PRIVATE
   verify.cpp
   inspect.cpp
   mkimage.cpp
+  server.cpp
 )

@@ -19,7 +19,8 @@ struct RunState {
   X(mkimage)               \
   X(device)                \
   X(upload)                \
-  X(discover)
+  X(discover)             \
+  X(server)
 
 #define OTAKIT_DECLARE_COMMAND(name) void add_##name##_command(CLI::App& app, RunState& state);
 OTAKIT_COMMANDS(OTAKIT_DECLARE_COMMAND)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/http/basic_auth.h"
+#include "core/http/device_report.h"
 #include "core/http/message.h"
 #include "core/util/base64.h"
 #include "core/util/text.h"
@@ -87,14 +88,14 @@ BuildError add_authorization(TextBuilder& text, const UpdateRequest& request) {
 }
 
 void add_device_facts(TextBuilder& text, const DeviceFacts& device) {
-  add_field(text, "x-ESP8266-Chip-ID", device.chip_id);
-  add_mac_field(text, "x-ESP8266-STA-MAC", device.sta_mac);
-  add_mac_field(text, "x-ESP8266-AP-MAC", device.ap_mac);
-  add_field(text, "x-ESP8266-free-space", device.free_space);
-  add_field(text, "x-ESP8266-sketch-size", device.sketch_size);
-  add_field(text, "x-ESP8266-sketch-md5", device.sketch_md5);
-  add_field(text, "x-ESP8266-chip-size", device.chip_size);
-  add_field(text, "x-ESP8266-sdk-version", device.sdk_version);
+  add_field(text, field::kChipId, device.chip_id);
+  add_mac_field(text, field::kStaMac, device.sta_mac);
+  add_mac_field(text, field::kApMac, device.ap_mac);
+  add_field(text, field::kFreeSpace, device.free_space);
+  add_field(text, field::kSketchSize, device.sketch_size);
+  add_field(text, field::kSketchMd5, device.sketch_md5);
+  add_field(text, field::kChipSize, device.chip_size);
+  add_field(text, field::kSdkVersion, device.sdk_version);
 }
 
 void add_resume_fields(TextBuilder& text, const UpdateRequest& request) {
@@ -128,13 +129,13 @@ BuildError build_update_request(const UpdateRequest& request, char* out, size_t 
   text.add("Host: ").add(request.host);
   if (request.port != 80 && request.port != 443) text.add_char(':').add_u32(request.port);
   text.add("\r\n");
-  add_field(text, "User-Agent", "ESP8266-http-Update");
+  add_field(text, "User-Agent", field::kUserAgent);
   error = add_authorization(text, request);
   if (error != BuildError::ok) return error;
   add_field(text, "Connection", "close");
   add_device_facts(text, request.device);
-  add_field(text, "x-ESP8266-mode", mode_name(request.mode));
-  if (!is_empty(request.version)) add_field(text, "x-ESP8266-version", request.version);
+  add_field(text, field::kMode, mode_name(request.mode));
+  if (!is_empty(request.version)) add_field(text, field::kVersion, request.version);
   add_field(text, "Content-Length", uint32_t(0));
   add_resume_fields(text, request);
   text.add("\r\n");

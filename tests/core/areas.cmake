@@ -20,7 +20,7 @@ otakit_add_test(test_core_journal_damage SOURCES journal_damage_test.cpp LIBS ot
 otakit_add_test(test_core_acceptance SOURCES acceptance_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_http
   SOURCES http_request_head_test.cpp http_response_test.cpp http_multipart_test.cpp http_basic_auth_test.cpp
-          http_builder_test.cpp http_url_test.cpp
+          http_builder_test.cpp http_url_test.cpp device_report_test.cpp
   LIBS otakit_core)
 otakit_add_test(test_core_webupdate_page SOURCES update_page_test.cpp web_upload_slices_test.cpp LIBS otakit_core)
 otakit_add_test(test_core_webupdate

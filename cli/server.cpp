@@ -1,0 +1,176 @@
+// `otakit server`: the fleet update server for ESP8266httpUpdate clients (and the virtual
+// device), and `otakit server token create` for the admin API's tokens.
+#include <fmt/core.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "cli/command_failure.h"
+#include "cli/commands.h"
+#include "net/endpoint.h"
+#include "server/admin/admin_api.h"
+#include "server/app/fleet_server.h"
+#include "server/store/database.h"
+#include "server/store/fleet_store.h"
+#include "server/store/migrations.h"
+
+namespace otakit::cli {
+namespace {
+
+struct ServerFlags {
+  server::ServerConfig config;
+  std::string listen;
+  std::string tls_listen;
+  std::string log_level = "info";
+};
+
+struct TokenFlags {
+  std::string data_dir;
+  std::string database;
+  std::string name = "admin";
+  int expires_days = 0;
+  bool json = false;
+};
+
+void apply_listen(const std::string& text, std::string* address, uint16_t* port, const char* flag) {
+  if (text.empty()) return;
+  const auto hp = net::parse_host_port(text, *port);
+  if (!hp && text.size() > 2 && text.substr(text.size() - 2) == ":0") {  // ":0" = any free port
+    *address = text.substr(0, text.size() - 2);
+    *port = 0;
+    return;
+  }
+  if (!hp) throw CommandFailure(kExitUsage, fmt::format("{} {}: expected ADDRESS:PORT, e.g. 0.0.0.0:8070", flag, text));
+  *address = hp->host;
+  *port = hp->port;
+}
+
+// SIGINT and SIGTERM stop the server: a thread waits for them, so no handler runs in a worker.
+int serve(ServerFlags& f) {
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  apply_listen(f.listen, &f.config.listen_address, &f.config.port, "--listen");
+  if (!f.tls_listen.empty()) {
+    f.config.tls = true;
+    apply_listen(f.tls_listen, &f.config.tls_address, &f.config.tls_port, "--tls-listen");
+  } else if (!f.config.tls_certificate.empty() || f.config.tls_self_signed) {
+    f.config.tls = true;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  server::FleetServer server(f.config);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    throw CommandFailure(kExitFailure, e.what());
+  }
+  const server::ServerConfig& c = server.config();
+  const std::string mode = c.serve_dir.empty() ? fmt::format("fleet, data in {}", c.data_dir)
+                                               : fmt::format("simple, {} over {}", c.map_file, c.serve_dir);
+  if (c.plain) fmt::print("otakit server: listening on http://{}:{} ({})\n", c.listen_address, server.port(), mode);
+  if (c.tls) fmt::print("otakit server: listening on https://{}:{}\n", c.tls_address, server.tls_port());
+  if (c.serve_dir.empty()) fmt::print("otakit server: dashboard at http://{}:{}/ (needs a token: otakit server token create)\n",
+                                      c.listen_address == "0.0.0.0" ? "127.0.0.1" : c.listen_address, server.port());
+  std::fflush(stdout);
+  std::thread waiter([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("signal {}: stopping", received);
+    server.stop();
+  });
+  server.run();
+  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter when run() ended by itself
+  waiter.join();
+  return kExitOk;
+}
+
+int create_token(const TokenFlags& f) {
+  const std::string data = f.data_dir.empty() ? server::default_data_dir() : f.data_dir;
+  const std::string url = f.database.empty() ? "sqlite:" + data + "/fleet.db" : f.database;
+  std::filesystem::create_directories(data);
+  auto db = server::open_database(url);
+  server::migrate(*db, server::fleet_migrations());
+  server::FleetStore store(*db, "cli");
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const server::NewToken token = server::generate_token();
+  const int64_t expires = f.expires_days > 0 ? now + int64_t{f.expires_days} * 86400000 : 0;
+  const int64_t id = store.add_token(f.name, token.sha256, now, expires);
+  if (f.json) {
+    fmt::print("{{\"id\": {}, \"name\": \"{}\", \"token\": \"{}\", \"expires_at\": {}}}\n", id, f.name, token.token,
+               expires);
+  } else {
+    fmt::print("{}\n", token.token);
+    fmt::print(stderr, "token {} ({}) created; it is shown once and stored only as its SHA-256.\n"
+                       "Use it as: export OTAKIT_TOKEN={}\n",
+               id, f.name, token.token);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_server_command(CLI::App& app, RunState& state) {
+  auto f = std::make_shared<ServerFlags>();
+  CLI::App* cmd = app.add_subcommand("server", "Serve updates to a fleet (ESP8266httpUpdate's server side)");
+  cmd->footer(fmt::format(
+      "Devices pull from http://HOST:{0}/update with ESP8266httpUpdate (or `otakit device --update-url`).\n"
+      "With no flags it listens on 0.0.0.0:{0} and keeps its SQLite database and firmware in\n"
+      "  {1}\n"
+      "(override with --data or $OTAKIT_DATA).\n\n"
+      "Fleet mode (default): devices register on their first check; publish firmware and roll it out:\n"
+      "  otakit server token create                 # once: a token for the admin API and dashboard\n"
+      "  otakit publish fw.bin --server http://HOST:{0} --rollout 5%,25%,100%\n"
+      "  otakit rollout status --server http://HOST:{0}\n"
+      "Simple mode, the seed's PHP script done right (no database):\n"
+      "  otakit server --serve-dir bin/ --map devices.map\n"
+      "  where devices.map has lines `18:FE:AA:AA:AA:AA door.bin` and `default app.bin`.\n"
+      "Several instances: --database postgresql://user@host/db on each, behind a load balancer.\n"
+      "A config file (--config FILE) takes the same names as the long flags, one `name = value` per line.",
+      server::kDefaultPort, server::default_data_dir()));
+  cmd->set_config("--config", "", "Read flags from an INI/TOML file");
+  cmd->add_option("--listen", f->listen, "ADDRESS:PORT for plain HTTP (default 0.0.0.0:8070; port 0: any free one)");
+  cmd->add_option("--data", f->config.data_dir, "Folder for the database and firmware blobs");
+  cmd->add_option("--database", f->config.database,
+                  "sqlite:PATH or postgresql://user@host:port/db (default: sqlite in --data)");
+  cmd->add_option("--threads", f->config.threads, "Worker threads (default: one per core)");
+  cmd->add_option("--update-path", f->config.update_paths, "Paths that answer update checks (default /update)");
+  cmd->add_option("--serve-dir", f->config.serve_dir, "Simple mode: the folder of binaries")->check(CLI::ExistingDirectory);
+  cmd->add_option("--map", f->config.map_file, "Simple mode: the mapping file")->check(CLI::ExistingFile);
+  cmd->add_option("--public-key", f->config.public_keys,
+                  "A fleet signing key (PEM); repeat for several. Then only images signed by one are accepted")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-listen", f->tls_listen, "ADDRESS:PORT for HTTPS (default 0.0.0.0:8443 when TLS is on)");
+  cmd->add_option("--tls-cert", f->config.tls_certificate, "HTTPS certificate chain (PEM)")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", f->config.tls_key, "HTTPS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_flag("--tls-self-signed", f->config.tls_self_signed, "Make a certificate for localhost (demos)");
+  cmd->add_flag("!--no-plain", f->config.plain, "Serve HTTPS only");
+  cmd->add_option("--instance", f->config.instance, "This instance's name in history rows (default host:port)");
+  cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  auto t = std::make_shared<TokenFlags>();
+  CLI::App* token = cmd->add_subcommand("token", "Admin API tokens");
+  CLI::App* create = token->add_subcommand("create", "Create a bearer token (printed once)");
+  create->add_option("--data", t->data_dir, "The server's data folder");
+  create->add_option("--database", t->database, "The server's database URL, if not the default");
+  create->add_option("--name", t->name, "A label for the token");
+  create->add_option("--expires-days", t->expires_days, "Days until it expires (default: never)");
+  create->add_flag("--json", t->json, "Print id, token and expiry as JSON");
+  token->require_subcommand(1);
+  create->callback([t, &state] { state.exit_code = run_reporting("server token", [&] { return create_token(*t); }); });
+
+  cmd->callback([f, cmd, &state] {
+    if (!cmd->get_subcommands().empty()) return;
+    state.exit_code = run_reporting("server", [&] { return serve(*f); });
+  });
+}
+
+}  // namespace otakit::cli

@@ -1,0 +1,4 @@
+target_sources(otakit_server PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/exchange.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/http_server.cpp
+)
