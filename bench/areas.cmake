@@ -20,3 +20,6 @@ add_dependencies(bench_http_update otakit)
 add_executable(bench_http_pull bench_http_pull.cpp heap_counter.cpp timed_run.cpp)
 target_link_libraries(bench_http_pull PRIVATE otakit_device otakit_net otakit_platform_posix otakit_host OpenSSL::SSL
                       OpenSSL::Crypto fmt::fmt otakit_warnings)
+add_executable(bench_check_load check_load.cpp)
+target_link_libraries(bench_check_load PRIVATE Boost::headers Threads::Threads CLI11::CLI11 fmt::fmt
+                      nlohmann_json::nlohmann_json otakit_warnings)
