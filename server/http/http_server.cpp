@@ -101,6 +101,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool upload = head.target().starts_with(options_.upload_prefix) &&
                         (head.method() == http::verb::post || head.method() == http::verb::put);
     if (upload) parser_->body_limit(options_.upload_limit);
+    // A declared length over the limit is answered before a byte of the body is read.
+    const auto declared = parser_->content_length();
+    if (declared && *declared > (upload ? options_.upload_limit : options_.body_limit))
+      return refuse(http::error::body_limit);
     lowest().expires_after(kTransferTimeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_request(e); });
