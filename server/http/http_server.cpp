@@ -131,13 +131,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool keep_alive = message.keep_alive();
     const bool head_only = message.method() == http::verb::head;
     const int minor = static_cast<int>(message.version() % 10);
-    Response response;
+    auto self = this->shared_from_this();
+    auto reply = [self, keep_alive, head_only, minor](std::function<Response()> make) {
+      asio::post(self->worker_.io, [self, make = std::move(make), keep_alive, head_only, minor] {
+        Response response;
+        try {
+          response = make();
+        } catch (const std::exception& e) {
+          response = Response::text(500, fmt::format("internal error: {}", e.what()));
+        }
+        self->send(std::move(response), keep_alive, head_only, minor);
+      });
+    };
     try {
-      response = worker_.handler->handle(to_request(message, peer_, std::is_same_v<Stream, TlsStream>));
+      worker_.handler->handle_async(to_request(message, peer_, std::is_same_v<Stream, TlsStream>), reply);
     } catch (const std::exception& e) {
-      response = Response::text(500, fmt::format("internal error: {}", e.what()));
+      const std::string what = e.what();
+      reply([what] { return Response::text(500, fmt::format("internal error: {}", what)); });
     }
-    send(std::move(response), keep_alive, head_only, minor);
   }
 
   void send(Response response, bool keep_alive, bool head_only, int minor) {
