@@ -98,9 +98,11 @@ Firmware FleetStore::add_firmware(const Firmware& f, int64_t now) {
     }
     const auto rows = db_.query(
         "INSERT INTO firmware (sha256, md5, size, name, version, project, security_version, signed, flash_size, "
-        "kind, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + std::string(kFirmwareColumns),
+        "kind, uploaded_at, running_md5) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
+            std::string(kFirmwareColumns),
         {f.sha256, f.md5, static_cast<int64_t>(f.size), f.name, f.version, f.project, int64_t{f.security_version},
-         int64_t{f.is_signed ? 1 : 0}, int64_t{f.flash_size}, std::string(to_string(f.kind)), now});
+         int64_t{f.is_signed ? 1 : 0}, int64_t{f.flash_size}, std::string(to_string(f.kind)), now,
+         f.device_md5()});
     stored = firmware_from_row(rows[0]);
     bump_revision();
   });

@@ -94,18 +94,19 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
     // Outcomes first: a device that comes back running the target has updated (also one that got
     // it another way, by push or browser), one that comes back with its old image after
     // downloading the new one has rolled back.
-    std::vector<TargetRow> rows = rollout_rows(db_, r.sta_mac);
+    // Without a live rollout there is nothing to count or offer from one: skip the lookup.
+    std::vector<TargetRow> rows = cat.rollouts.empty() ? std::vector<TargetRow>{} : rollout_rows(db_, r.sta_mac);
     for (TargetRow& row : rows) {
       if (row.status != "pending" && row.status != "offered" && row.status != "downloaded") continue;
       const Firmware* fw = cat.find(row.firmware_id);
       std::string next, detail;
-      if (fw != nullptr && r.sketch_md5 == fw->md5 && r.on_trial) {
+      if (fw != nullptr && r.sketch_md5 == fw->device_md5() && r.on_trial) {
         next = "downloaded";  // booted, but healthy only once the device confirms it
         if (row.status == "downloaded") continue;
         detail = fmt::format("runs {} on trial, not confirmed yet", fw->name);
-      } else if (fw != nullptr && r.sketch_md5 == fw->md5) {
+      } else if (fw != nullptr && r.sketch_md5 == fw->device_md5()) {
         next = "updated";
-        detail = fmt::format("runs {} ({})", fw->name, fw->md5);
+        detail = fmt::format("runs {} ({})", fw->name, fw->device_md5());
       } else if (row.status == "downloaded") {
         next = "failed";
         detail = r.sketch_md5 == row.from_md5 ? fmt::format("came back running its old image {}", r.sketch_md5)
