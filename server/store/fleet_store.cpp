@@ -73,13 +73,24 @@ FleetStore::FleetStore(Database& db, std::string instance)
     : db_(db), instance_(std::move(instance)), catalog_(std::make_unique<Catalog>()) {}
 FleetStore::~FleetStore() = default;
 
+void FleetStore::pin_catalog(bool pinned) {
+  pinned_ = false;
+  if (pinned) catalog();
+  pinned_ = pinned;
+}
+
 const FleetStore::Catalog& FleetStore::catalog() {
+  if (pinned_ && !changed_ && catalog_->revision >= 0) return *catalog_;
+  changed_ = false;
   const int64_t revision = as_int(db_.query("SELECT revision FROM fleet_revision WHERE id = 1")[0][0]);
   if (revision != catalog_->revision) catalog_->load(db_, revision);
   return *catalog_;
 }
 
-void FleetStore::bump_revision() { db_.query("UPDATE fleet_revision SET revision = revision + 1 WHERE id = 1"); }
+void FleetStore::bump_revision() {
+  db_.query("UPDATE fleet_revision SET revision = revision + 1 WHERE id = 1");
+  changed_ = true;
+}
 
 void FleetStore::add_history(const std::string& mac, int64_t at, const std::string& event, int64_t firmware_id,
                              int64_t rollout_id, const std::string& detail) {
