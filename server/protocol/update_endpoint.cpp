@@ -54,7 +54,11 @@ void UpdateEndpoint::answer_async(const Request& request, RequestHandler::Reply 
     return reply([response] { return std::move(*response); });
   }
   auto report = std::make_shared<CheckReport>(std::get<CheckReport>(admitted));
-  auto copy = std::make_shared<Request>(request);
+  // What the answer still reads from the request: its method and any Range/If-Range.
+  auto copy = std::make_shared<Request>();
+  copy->method = request.method;
+  for (const char* name : {"Range", "If-Range"})
+    if (const std::string* value = request.header(name)) copy->headers.emplace_back(name, *value);
   service_.check_async(*report, now_(), [this, reply, report, copy, started](CheckOutcome outcome, std::exception_ptr error) {
     auto result = std::make_shared<CheckOutcome>(std::move(outcome));
     reply([this, report, copy, started, result, error]() -> Response {
