@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <strings.h>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -138,8 +140,8 @@ AdminApi::AdminApi(FleetStore& store, Database& db, BlobStore& blobs, const Flee
 
 Response AdminApi::answer(const Request& request) {
   const std::string* auth = request.header("Authorization");
-  const std::string scheme = "Bearer ";
-  if (auth == nullptr || auth->compare(0, scheme.size(), scheme) != 0)
+  const std::string scheme = "Bearer ";  // the scheme's name is case-insensitive (RFC 9110 §11.1)
+  if (auth == nullptr || auth->size() < scheme.size() || strncasecmp(auth->c_str(), scheme.c_str(), scheme.size()) != 0)
     return error(401, "the admin API needs `Authorization: Bearer <token>`; create one with "
                       "`otakit server token create`")
         .set("WWW-Authenticate", "Bearer realm=\"otakit\"");
@@ -156,6 +158,8 @@ Response AdminApi::answer(const Request& request) {
     return route(request);
   } catch (const std::invalid_argument& e) {
     return error(422, e.what());
+  } catch (const json::exception& e) {  // a field of the wrong type
+    return error(400, fmt::format("bad request body: {}", e.what()));
   } catch (const DatabaseError& e) {
     spdlog::error("admin {} {}: {}", request.method, request.path, e.what());
     return error(e.kind() == DatabaseError::Kind::serialization_failure ? 409 : 500,
@@ -347,6 +351,7 @@ Response AdminApi::rollout(const Request& r, int64_t id, const std::string& acti
     spec.firmware_id = body->value("firmware_id", previous.value_or(0));
     if (spec.firmware_id == 0)
       return error(422, "the image these devices ran before is not in the catalog: upload it and pass firmware_id");
+    if (!store_.firmware(spec.firmware_id)) return error(422, fmt::format("no firmware with id {}", spec.firmware_id));
     spec.name = fmt::format("rollback of rollout {}", id);
     spec.success = original->rules.stages.back().success;
     store_.command_rollout(id, RolloutCommand::cancel, now_());  // refused when already final: fine

@@ -90,7 +90,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_head() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
-    parser_->body_limit(options_.body_limit);
+    // The larger limit until the head says which applies: Beast checks a declared length against
+    // it while it reads the head, before on_head could raise it for an upload.
+    parser_->body_limit(std::max(options_.body_limit, options_.upload_limit));
     lowest().expires_after(options_.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
@@ -101,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto& head = parser_->get();
     const bool upload = head.target().starts_with(options_.upload_prefix) &&
                         (head.method() == http::verb::post || head.method() == http::verb::put);
-    if (upload) parser_->body_limit(options_.upload_limit);
+    parser_->body_limit(upload ? options_.upload_limit : options_.body_limit);
     // A declared length over the limit is answered before a byte of the body is read.
     const auto declared = parser_->content_length();
     if (declared && *declared > (upload ? options_.upload_limit : options_.body_limit))

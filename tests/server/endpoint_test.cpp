@@ -215,6 +215,29 @@ TEST_F(EndpointTest, OversizeUploadsGet413) {
   EXPECT_TRUE(c.closed_by_server());
 }
 
+TEST_F(EndpointTest, UploadsLargerThanTheBodyLimitOfOtherRequestsAreTaken) {
+  const auto image = test::image(2 * 1024 * 1024, "big");
+  const auto r = api("POST", "/api/firmware?name=big.bin", std::string(image.begin(), image.end()));
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(EndpointTest, WrongTypedFieldsGet400AndAFailedRollbackChangesNothing) {
+  EXPECT_EQ(api("PUT", "/api/targets", R"({"firmware_id":"x"})").status, 400);
+  const auto fw = publish(test::image(100000, "2.0"));
+  test::exchange(port_, check_request(1, kOldMd5));  // a device, so the rollout has a stage to run
+  const auto created = api("POST", "/api/rollouts", nlohmann::json{{"firmware_id", fw["id"]}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto id = nlohmann::json::parse(created.body)["id"].get<int64_t>();
+  EXPECT_EQ(api("POST", fmt::format("/api/rollouts/{}/rollback", id), R"({"firmware_id":999})").status, 422);
+  EXPECT_EQ(nlohmann::json::parse(api("GET", fmt::format("/api/rollouts/{}", id)).body)["state"], "running");
+}
+
+TEST_F(EndpointTest, TheBearerSchemeIsCaseInsensitive) {
+  const auto r = test::exchange(port_, "GET /api/devices HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " + token_ +
+                                           "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+}
+
 TEST_F(EndpointTest, PathTraversalInANameIsReducedToABaseName) {
   const auto image = test::image(100000, "1.1");
   const auto r = api("POST", "/api/firmware?name=..%2F..%2Fetc%2Fpasswd", std::string(image.begin(), image.end()));
