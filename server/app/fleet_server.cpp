@@ -145,7 +145,11 @@ void FleetServer::start() {
   }
   char host[256] = "localhost";
   ::gethostname(host, sizeof(host) - 1);
-  s.instance = c.instance.empty() ? fmt::format("{}:{}", host, c.port) : c.instance;
+  // An ephemeral port is not known yet (the workers are made before they bind): the pid tells
+  // instances apart then.
+  s.instance = !c.instance.empty() ? c.instance
+               : c.port != 0     ? fmt::format("{}:{}", host, c.port)
+                                 : fmt::format("{}/pid{}", host, ::getpid());
   if (!s.simple)
     s.writer = std::make_unique<CheckWriter>(open_database(s.database_url), s.instance, CheckPolicy{!s.keys.empty()});
 
