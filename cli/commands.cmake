@@ -11,4 +11,9 @@ target_sources(otakit PRIVATE
   inspect.cpp
   mkimage.cpp
   server.cpp
+  admin_client.cpp
+  admin_views.cpp
+  publish.cpp
+  rollout.cpp
+  devices.cpp
 )

@@ -19,8 +19,11 @@ struct RunState {
   X(mkimage)               \
   X(device)                \
   X(upload)                \
-  X(discover)             \
-  X(server)
+  X(discover)              \
+  X(server)                \
+  X(publish)               \
+  X(rollout)               \
+  X(devices)
 
 #define OTAKIT_DECLARE_COMMAND(name) void add_##name##_command(CLI::App& app, RunState& state);
 OTAKIT_COMMANDS(OTAKIT_DECLARE_COMMAND)

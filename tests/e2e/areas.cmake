@@ -32,3 +32,6 @@ set_tests_properties(e2e_server_rollout PROPERTIES TIMEOUT 180)
 # Two instances on one PostgreSQL behind nginx; one killed with -9 mid-rollout.
 add_test(NAME e2e_server_two_instances COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/server_two_instances.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_server_two_instances PROPERTIES TIMEOUT 180)
+# The admin API's client (publish, rollout, devices) against `otakit server` on loopback.
+add_test(NAME e2e_admin_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/admin_cli.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_admin_cli PROPERTIES TIMEOUT 120)
