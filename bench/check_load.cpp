@@ -39,6 +39,7 @@ struct Options {
   int expect = 304;
   int64_t body_size = -1;
   std::string sketch_md5 = "a43ad019932b627ab90ee35a94a764ee";
+  uint32_t free_space = 2093056;  // room for a 1 MiB image on a 4M1M layout (1044480 is the 1M one)
   bool json = false;
   std::string host, path;  // from url
   uint16_t port = 0;
@@ -72,11 +73,11 @@ void build_request(const Options& o, uint32_t index, std::string& out) {
   out = fmt::format(
       "GET {} HTTP/1.{}\r\nHost: {}:{}\r\nUser-Agent: ESP8266-http-Update\r\n{}"
       "x-ESP8266-Chip-ID: {}\r\nx-ESP8266-STA-MAC: {}\r\nx-ESP8266-AP-MAC: {}\r\n"
-      "x-ESP8266-free-space: 1044480\r\nx-ESP8266-sketch-size: 300000\r\nx-ESP8266-sketch-md5: {}\r\n"
+      "x-ESP8266-free-space: {}\r\nx-ESP8266-sketch-size: 300000\r\nx-ESP8266-sketch-md5: {}\r\n"
       "x-ESP8266-chip-size: 4194304\r\nx-ESP8266-sdk-version: 2.2.2-dev(38a443e)\r\n"
       "x-ESP8266-mode: sketch\r\nContent-Length: 0\r\n\r\n",
       o.path, o.keep_alive ? 1 : 0, o.host, o.port, o.keep_alive ? "" : "Connection: close\r\n", v, mac(v),
-      mac(v + 1), o.sketch_md5);
+      mac(v + 1), o.free_space, o.sketch_md5);
 }
 
 bool iequals_prefix(const char* s, const char* end, const char* name) {
@@ -267,6 +268,7 @@ int main(int argc, char** argv) {
   app.add_option("--expect", o.expect, "Expected status (0: any)")->capture_default_str();
   app.add_option("--body-size", o.body_size, "Every 2xx body must have exactly this many bytes");
   app.add_option("--sketch-md5", o.sketch_md5, "x-ESP8266-sketch-md5 the devices report")->capture_default_str();
+  app.add_option("--free-space", o.free_space, "x-ESP8266-free-space the devices report")->capture_default_str();
   app.add_option("--timeout", o.timeout, "Deadline of one request in seconds")->capture_default_str();
   app.add_flag("--json", o.json, "Print the figures as one JSON object");
   CLI11_PARSE(app, argc, argv);

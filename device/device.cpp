@@ -138,6 +138,7 @@ net::PullDeviceFacts Device::pull_facts() const {
   facts.sketch_md5 = running_.md5;
   facts.chip_size = parts_.layout.flash_size;
   facts.sdk_version = parts_.sdk_version;
+  facts.on_trial = ota_->on_trial();
   return facts;
 }
 

@@ -73,6 +73,7 @@ struct PullDeviceFacts {
   std::string sketch_md5;
   uint32_t chip_size = 0;
   std::string sdk_version;
+  bool on_trial = false;  // the running image is not confirmed yet (sent as x-OTAKit-image: trial)
 };
 
 // How one pull ended: HTTPUpdateResult, getLastError(), getLastErrorString(), and more.

@@ -12,7 +12,8 @@ declare -A allowed=(
   [host]="core files host"
   [net]="core net"
   [device]="core platform net files device"
-  [cli]="core platform net files host device cli"
+  [server]="core files host server"
+  [cli]="core platform net files host device server cli"
 )
 status=0
 for part in "${!allowed[@]}"; do

@@ -80,6 +80,7 @@ constexpr FieldName kFields[] = {
     {kFieldSketchSize, field::kSketchSize}, {kFieldSketchMd5, field::kSketchMd5},
     {kFieldChipSize, field::kChipSize},     {kFieldSdkVersion, field::kSdkVersion},
     {kFieldMode, field::kMode},             {kFieldVersion, field::kVersion},
+    {kFieldImageState, field::kImageState},
 };
 
 ReportError parse_value(DeviceReport& r, ReportField bit, const char* v, size_t n) {
@@ -94,6 +95,10 @@ ReportError parse_value(DeviceReport& r, ReportField bit, const char* v, size_t 
     case kFieldSdkVersion: return copy_text(v, n, r.sdk_version, kMaxSdkVersion);
     case kFieldMode: return parse_mode(v, n, &r.mode);
     case kFieldVersion: return copy_text(v, n, r.version, kMaxReportVersion);
+    case kFieldImageState:
+      if (n == 5 && memcmp(v, "trial", 5) == 0) r.on_trial = true;
+      else if (!(n == 9 && memcmp(v, "confirmed", 9) == 0)) return ReportError::bad_image_state;
+      return ReportError::ok;
   }
   return ReportError::not_a_report_field;
 }
@@ -109,6 +114,7 @@ const char* describe(ReportError error) {
     case ReportError::bad_mac: return "not a MAC address like 18:FE:34:AA:BB:CC";
     case ReportError::bad_md5: return "not an MD5 of 32 hex digits";
     case ReportError::bad_mode: return "not one of sketch, spiffs, version";
+    case ReportError::bad_image_state: return "not trial or confirmed";
     case ReportError::too_long: return "longer than 63 characters";
     case ReportError::bad_text: return "has a control or non-ASCII character";
     case ReportError::missing_field: return "a required x-ESP8266 field is missing";

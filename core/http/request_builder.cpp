@@ -138,6 +138,7 @@ BuildError build_update_request(const UpdateRequest& request, char* out, size_t 
   if (!is_empty(request.version)) add_field(text, field::kVersion, request.version);
   add_field(text, "Content-Length", uint32_t(0));
   add_resume_fields(text, request);
+  if (request.device.on_trial) add_field(text, field::kImageState, "trial");
   text.add("\r\n");
   if (text.truncated()) return BuildError::too_small;
   *length = text.size();

@@ -20,6 +20,9 @@ struct DeviceFacts {
   const char* sketch_md5 = "";  // MD5 of the running sketch, 32 lowercase hex digits
   uint32_t chip_size = 0;       // ESP.getFlashChipRealSize(), from the JEDEC id
   const char* sdk_version = "";
+  // Our addition, after the original's fields: the running image is on trial (not confirmed
+  // yet), so a fleet server does not count the update as healthy before the device confirms it.
+  bool on_trial = false;
 };
 
 struct UpdateRequest {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "server/admin/admin_api.h"
+#include "server/app/check_writer.h"
 #include "server/app/fleet_check_service.h"
 #include "server/app/self_signed.h"
 #include "server/dashboard/assets.h"
@@ -41,6 +42,7 @@ struct Shared {
   FleetKeys keys;
   std::optional<SimpleMap> simple;
   std::unique_ptr<BlobStore> blobs;
+  std::unique_ptr<CheckWriter> writer;  // fleet mode: every check goes through its group commit
   std::string database_url;
   std::string instance;
 };
@@ -53,11 +55,17 @@ class WorkerHandler final : public RequestHandler {
     } else {
       db_ = open_database(shared.database_url);
       store_ = std::make_unique<FleetStore>(*db_, shared.instance);
-      service_ = std::make_unique<FleetCheckService>(*store_, *db_, *shared.blobs,
+      service_ = std::make_unique<FleetCheckService>(*shared.writer, *store_, *db_, *shared.blobs,
                                                      CheckPolicy{!shared.keys.empty()});
       admin_ = std::make_unique<AdminApi>(*store_, *db_, *shared.blobs, shared.keys, wall_clock_ms);
     }
     endpoint_ = std::make_unique<UpdateEndpoint>(*service_, shared.metrics, wall_clock_ms);
+  }
+
+  void handle_async(const Request& r, Reply reply) override {
+    for (const std::string& path : shared_.config.update_paths)
+      if (r.path == path) return endpoint_->answer_async(r, std::move(reply));
+    RequestHandler::handle_async(r, std::move(reply));
   }
 
   Response handle(const Request& r) override {
@@ -111,7 +119,11 @@ FleetServer::FleetServer(ServerConfig config) : impl_(std::make_unique<Impl>()) 
   if (impl_->config.threads <= 0) impl_->config.threads = std::max(1u, std::thread::hardware_concurrency());
 }
 
-FleetServer::~FleetServer() = default;
+// The writer goes first: what it still has queued is recorded, and its answers are posted to
+// workers that are stopped but not yet destroyed.
+FleetServer::~FleetServer() {
+  if (impl_->shared) impl_->shared->writer.reset();
+}
 
 void FleetServer::start() {
   ServerConfig& c = impl_->config;
@@ -134,6 +146,8 @@ void FleetServer::start() {
   char host[256] = "localhost";
   ::gethostname(host, sizeof(host) - 1);
   s.instance = c.instance.empty() ? fmt::format("{}:{}", host, c.port) : c.instance;
+  if (!s.simple)
+    s.writer = std::make_unique<CheckWriter>(open_database(s.database_url), s.instance, CheckPolicy{!s.keys.empty()});
 
   HttpServerOptions http;
   http.address = c.listen_address;

@@ -39,6 +39,7 @@ struct CheckReport {
   std::string version;  // x-ESP8266-version; empty when not sent
   enum class Mode { sketch, spiffs, version } mode = Mode::sketch;
   std::string address;  // the peer's IP
+  bool on_trial = false;  // the running image is not confirmed yet (OTAKit devices say so)
 };
 
 struct Device {

@@ -3,6 +3,8 @@
 
 #include <strings.h>
 
+#include <memory>
+
 namespace otakit::server {
 
 const std::string* Request::header(const std::string& name) const {
@@ -36,6 +38,11 @@ Response Response::json(int status, std::string body) {
   r.body = std::move(body);
   r.set("Content-Type", "application/json");
   return r;
+}
+
+void RequestHandler::handle_async(const Request& request, Reply reply) {
+  auto response = std::make_shared<Response>(handle(request));
+  reply([response] { return std::move(*response); });
 }
 
 const char* reason_phrase(int status) {

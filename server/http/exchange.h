@@ -54,8 +54,16 @@ const char* reason_phrase(int status);
 // has its own, so a handler needs no locks for its own state.
 class RequestHandler {
  public:
+  // Hands the transport a function that makes the response; the transport runs it on the
+  // connection's own thread (so a handler that waits on another thread still builds its answer
+  // where its worker's state lives).
+  using Reply = std::function<void(std::function<Response()>)>;
+
   virtual ~RequestHandler() = default;
   virtual Response handle(const Request& request) = 0;
+  // For handlers that answer later (the update endpoint waits for its group commit). The
+  // default answers at once with handle().
+  virtual void handle_async(const Request& request, Reply reply);
 };
 
 // Percent-decoding of a path or query component ('+' is a space only in queries). nullopt for a

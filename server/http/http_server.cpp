@@ -101,6 +101,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool upload = head.target().starts_with(options_.upload_prefix) &&
                         (head.method() == http::verb::post || head.method() == http::verb::put);
     if (upload) parser_->body_limit(options_.upload_limit);
+    // A declared length over the limit is answered before a byte of the body is read.
+    const auto declared = parser_->content_length();
+    if (declared && *declared > (upload ? options_.upload_limit : options_.body_limit))
+      return refuse(http::error::body_limit);
     lowest().expires_after(kTransferTimeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_request(e); });
@@ -127,13 +131,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool keep_alive = message.keep_alive();
     const bool head_only = message.method() == http::verb::head;
     const int minor = static_cast<int>(message.version() % 10);
-    Response response;
+    auto self = this->shared_from_this();
+    auto reply = [self, keep_alive, head_only, minor](std::function<Response()> make) {
+      asio::post(self->worker_.io, [self, make = std::move(make), keep_alive, head_only, minor] {
+        Response response;
+        try {
+          response = make();
+        } catch (const std::exception& e) {
+          response = Response::text(500, fmt::format("internal error: {}", e.what()));
+        }
+        self->send(std::move(response), keep_alive, head_only, minor);
+      });
+    };
     try {
-      response = worker_.handler->handle(to_request(message, peer_, std::is_same_v<Stream, TlsStream>));
+      worker_.handler->handle_async(to_request(message, peer_, std::is_same_v<Stream, TlsStream>), reply);
     } catch (const std::exception& e) {
-      response = Response::text(500, fmt::format("internal error: {}", e.what()));
+      const std::string what = e.what();
+      reply([what] { return Response::text(500, fmt::format("internal error: {}", what)); });
     }
-    send(std::move(response), keep_alive, head_only, minor);
   }
 
   void send(Response response, bool keep_alive, bool head_only, int minor) {

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <memory>
+#include <variant>
 
 #include "server/protocol/check_request.h"
 
@@ -12,18 +14,64 @@ namespace otakit::server {
 UpdateEndpoint::UpdateEndpoint(CheckService& service, Metrics& metrics, MillisecondClock now)
     : service_(service), metrics_(metrics), now_(std::move(now)) {}
 
-Response UpdateEndpoint::answer(const Request& request) {
+void CheckService::check_async(const CheckReport& report, int64_t now, CheckDone done) {
+  CheckOutcome outcome;
+  try {
+    outcome = check(report, now);
+  } catch (const std::exception&) {
+    return done(CheckOutcome{}, std::current_exception());
+  }
+  done(std::move(outcome), nullptr);
+}
+
+namespace {
+// The check, or the answer that refuses it.
+std::variant<CheckReport, Response> admit(const Request& request, Metrics& metrics) {
   if (request.method != "GET" && request.method != "HEAD")
     return Response::text(405, "update checks are GET requests").set("Allow", "GET, HEAD");
-  const auto started = std::chrono::steady_clock::now();
   auto read = read_check(request);
   if (auto* refusal = std::get_if<Response>(&read)) {
-    metrics_.refused();
+    metrics.refused();
     spdlog::info("check refused peer={} reason=\"{}\"", request.peer, refusal->body.substr(0, refusal->body.size() - 1));
-    return std::move(*refusal);
   }
-  const CheckReport& report = std::get<CheckReport>(read);
-  const CheckOutcome outcome = service_.check(report, now_());
+  return read;
+}
+}  // namespace
+
+Response UpdateEndpoint::answer(const Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  auto admitted = admit(request, metrics_);
+  if (auto* refusal = std::get_if<Response>(&admitted)) return std::move(*refusal);
+  const CheckReport& report = std::get<CheckReport>(admitted);
+  return respond(request, report, service_.check(report, now_()), started);
+}
+
+void UpdateEndpoint::answer_async(const Request& request, RequestHandler::Reply reply) {
+  const auto started = std::chrono::steady_clock::now();
+  auto admitted = admit(request, metrics_);
+  if (auto* refusal = std::get_if<Response>(&admitted)) {
+    auto response = std::make_shared<Response>(std::move(*refusal));
+    return reply([response] { return std::move(*response); });
+  }
+  auto report = std::make_shared<CheckReport>(std::get<CheckReport>(admitted));
+  auto copy = std::make_shared<Request>(request);
+  service_.check_async(*report, now_(), [this, reply, report, copy, started](CheckOutcome outcome, std::exception_ptr error) {
+    auto result = std::make_shared<CheckOutcome>(std::move(outcome));
+    reply([this, report, copy, started, result, error]() -> Response {
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          return Response::text(503, fmt::format("the check could not be recorded: {}; try again later", e.what()));
+        }
+      }
+      return respond(*copy, *report, *result, started);
+    });
+  });
+}
+
+Response UpdateEndpoint::respond(const Request& request, const CheckReport& report, const CheckOutcome& outcome,
+                                 std::chrono::steady_clock::time_point started) {
   for (int i = 0; i < outcome.outcomes_updated; ++i) metrics_.outcome(true);
   for (int i = 0; i < outcome.outcomes_failed; ++i) metrics_.outcome(false);
   Response response;

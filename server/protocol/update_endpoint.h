@@ -2,7 +2,9 @@
 // file and the download's end recorded. What to offer comes from a CheckService: the fleet
 // (registry, rollouts) or the simple mode's mapping file.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -17,6 +19,9 @@ class CheckService {
  public:
   virtual ~CheckService() = default;
   virtual CheckOutcome check(const CheckReport& report, int64_t now) = 0;
+  // Answers later, from any thread; the default answers at once with check().
+  using CheckDone = std::function<void(CheckOutcome, std::exception_ptr)>;
+  virtual void check_async(const CheckReport& report, int64_t now, CheckDone done);
   // The file holding the firmware's bytes.
   virtual std::string file_of(const Firmware& firmware) = 0;
   virtual void download_ended(const CheckReport& report, const CheckOutcome& outcome, uint64_t first_byte,
@@ -29,8 +34,12 @@ class UpdateEndpoint {
  public:
   UpdateEndpoint(CheckService& service, Metrics& metrics, MillisecondClock now);
   Response answer(const Request& request);
+  // The same answer, built once the service has recorded the check.
+  void answer_async(const Request& request, RequestHandler::Reply reply);
 
  private:
+  Response respond(const Request& request, const CheckReport& report, const CheckOutcome& outcome,
+                   std::chrono::steady_clock::time_point started);
   Response offer(const Request& request, const CheckReport& report, const CheckOutcome& outcome);
   CheckService& service_;
   Metrics& metrics_;

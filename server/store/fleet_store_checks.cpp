@@ -91,14 +91,19 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
         {r.sta_mac, r.ap_mac, int64_t{r.chip_id}, int64_t{r.chip_size}, int64_t{r.free_space}, int64_t{r.sketch_size},
          r.sketch_md5, running_version, r.sdk_version, r.address, int64_t{max_security}, now, now});
 
-    // Outcomes first: a device that comes back running the target has updated, one that comes
-    // back with its old image after downloading the new one has rolled back.
+    // Outcomes first: a device that comes back running the target has updated (also one that got
+    // it another way, by push or browser), one that comes back with its old image after
+    // downloading the new one has rolled back.
     std::vector<TargetRow> rows = rollout_rows(db_, r.sta_mac);
     for (TargetRow& row : rows) {
-      if (row.status != "offered" && row.status != "downloaded") continue;
+      if (row.status != "pending" && row.status != "offered" && row.status != "downloaded") continue;
       const Firmware* fw = cat.find(row.firmware_id);
       std::string next, detail;
-      if (fw != nullptr && r.sketch_md5 == fw->md5) {
+      if (fw != nullptr && r.sketch_md5 == fw->md5 && r.on_trial) {
+        next = "downloaded";  // booted, but healthy only once the device confirms it
+        if (row.status == "downloaded") continue;
+        detail = fmt::format("runs {} on trial, not confirmed yet", fw->name);
+      } else if (fw != nullptr && r.sketch_md5 == fw->md5) {
         next = "updated";
         detail = fmt::format("runs {} ({})", fw->name, fw->md5);
       } else if (row.status == "downloaded") {
@@ -112,9 +117,10 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
                                      "WHERE rollout_id = ? AND mac = ? AND status = ? RETURNING stage",
                                      {next, now, row.rollout_id, r.sta_mac, row.status});
       if (changed.empty()) continue;  // another instance counted it first
-      add_history(r.sta_mac, now, next, row.firmware_id, row.rollout_id, detail);
-      (next == "updated" ? out.outcomes_updated : out.outcomes_failed) += 1;
+      add_history(r.sta_mac, now, next == "downloaded" ? "trial" : next, row.firmware_id, row.rollout_id, detail);
       row.status = next;
+      if (next == "downloaded") continue;
+      (next == "updated" ? out.outcomes_updated : out.outcomes_failed) += 1;
       settle_rollout(row.rollout_id, now);
     }
 

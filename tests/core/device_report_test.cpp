@@ -211,3 +211,33 @@ TEST(DeviceReport, WhatTheBuilderWritesReadsBackTheSame) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DeviceReport, ATrialImageIsSaidAfterTheOriginalsFieldsAndReadBack) {
+  UpdateRequest request;
+  request.host = "fleet";
+  request.device.sketch_md5 = "0123456789abcdef0123456789abcdef";
+  request.device.sdk_version = "2.2.2";
+  request.device.on_trial = true;
+  char head[1024];
+  size_t length = 0;
+  ASSERT_EQ(build_update_request(request, head, sizeof(head), &length), BuildError::ok);
+  const std::string text(head, length);
+  ASSERT_NE(text.find("x-OTAKit-image: trial\r\n"), std::string::npos);
+  EXPECT_GT(text.find("x-OTAKit-image"), text.find("Content-Length: 0")) << "ours come after the original's";
+  EXPECT_TRUE(read_head(text).on_trial);
+  request.device.on_trial = false;
+  ASSERT_EQ(build_update_request(request, head, sizeof(head), &length), BuildError::ok);
+  EXPECT_EQ(std::string(head, length).find("x-OTAKit"), std::string::npos) << "a confirmed image adds nothing";
+}
+
+TEST(DeviceReport, TheImageStateIsTrialOrConfirmed) {
+  DeviceReport r;
+  EXPECT_EQ(add(r, "x-OTAKit-image", "confirmed"), ReportError::ok);
+  EXPECT_FALSE(r.on_trial);
+  DeviceReport s;
+  EXPECT_EQ(add(s, "x-OTAKit-image", "maybe"), ReportError::bad_image_state);
+}
+
+}  // namespace

@@ -26,3 +26,9 @@ set_tests_properties(e2e_pull_cli PROPERTIES TIMEOUT 120)
 # The same page over HTTPS (--https-port): curl and Python's ssl against the device's TlsServer.
 add_test(NAME e2e_web_upload_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/web_upload_tls.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_web_upload_tls PROPERTIES TIMEOUT 180)
+# Virtual devices through staged rollouts from `otakit server` (healthy, failing post-boot, kill -9).
+add_test(NAME e2e_server_rollout COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/server_rollout.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_server_rollout PROPERTIES TIMEOUT 180)
+# Two instances on one PostgreSQL behind nginx; one killed with -9 mid-rollout.
+add_test(NAME e2e_server_two_instances COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/server_two_instances.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_server_two_instances PROPERTIES TIMEOUT 180)
