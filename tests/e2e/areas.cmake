@@ -32,3 +32,6 @@ set_tests_properties(e2e_server_rollout PROPERTIES TIMEOUT 180)
 # Two instances on one PostgreSQL behind nginx; one killed with -9 mid-rollout.
 add_test(NAME e2e_server_two_instances COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/server_two_instances.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_server_two_instances PROPERTIES TIMEOUT 180)
+# The fleet server's dashboard in headless Chromium through Selenium: sign-in, devices, upload, rollouts, phone size.
+add_test(NAME e2e_dashboard_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dashboard_browser.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_dashboard_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)

@@ -128,6 +128,7 @@
     rolloutMessages: new Map(),  // rollout id -> {text, kind}
     targetChoice: new Map(),     // firmware id -> the scope chosen in its row
     rendered: {},       // section -> the data it was last drawn from
+    revealed: false,    // the fleet is shown (the server took the token)
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -176,13 +177,15 @@
   // ---------------------------------------------------------------------------------------------
   // Signing in and out
 
+  // The fleet shows once the server has taken the token (revealApp after the first answer); a
+  // refused token brings the prompt back with the server's reason.
   function signIn(token) {
     state.token = token;
+    state.revealed = false;
     localStorage.setItem(TOKEN_KEY, token);
     setMessage($('login-message'), '');
-    show($('login'), false);
-    show($('app'), true);
-    show($('sign-out'), true);
+    $('sign-in').disabled = true;
+    $('sign-in').textContent = 'Signing in…';
     show($('refreshed'), true);
     $('refreshed').textContent = 'Loading…';
     clearInterval(state.timer);
@@ -190,8 +193,21 @@
     refresh();
   }
 
+  function revealApp() {
+    if (state.revealed) return;
+    state.revealed = true;
+    $('sign-in').disabled = false;
+    $('sign-in').textContent = 'Sign in';
+    show($('login'), false);
+    show($('app'), true);
+    show($('sign-out'), true);
+  }
+
   function signOut(message) {
     state.token = '';
+    state.revealed = false;
+    $('sign-in').disabled = false;
+    $('sign-in').textContent = 'Sign in';
     localStorage.removeItem(TOKEN_KEY);
     clearInterval(state.timer);
     state.timer = 0;
@@ -250,6 +266,7 @@
       state.lastRefresh = Date.now();
       state.refreshError = '';
       setMessage($('app-message'), '');
+      revealApp();
       renderAll();
       readDeviceStates();
       if (state.selected) loadDetail(state.selected);
@@ -257,6 +274,7 @@
       if (e.status !== 401 && token === state.token) {
         state.refreshError = e.message;
         setMessage($('app-message'), `Could not read the fleet: ${e.message}`, 'error');
+        revealApp();
       }
     } finally {
       state.refreshing = false;
@@ -348,7 +366,8 @@
   // What a device is doing, from its history (newest first). The server writes, per check, one
   // "check" (304, with why) or "offer" (200) row, before it "updated" or "failed" rows for rollout
   // outcomes counted by the same check; "download" when an offered image was sent completely.
-  const DEVICE_EVENTS = new Set(['check', 'offer', 'download', 'download_cut', 'updated', 'failed']);
+  // A device running a trial image gets "trial" until it confirms the image (then "updated").
+  const DEVICE_EVENTS = new Set(['check', 'offer', 'download', 'download_cut', 'trial', 'updated', 'failed']);
 
   function checkReason(detail) {
     const m = /^(\d{3}) ([a-z_]+): ?(.*)$/.exec(detail || '');
@@ -364,16 +383,25 @@
       case 'download_cut': return {key: 'offered', label: 'update offered', detail: `download cut short (${latest.detail})`};
       case 'updated': return {key: 'ok', label: 'up to date', detail: latest.detail};
       case 'failed': return {key: 'failed', label: 'failed', detail: latest.detail};
+      case 'trial': return {key: 'updating', label: 'updating', detail: latest.detail};
       default: break;
     }
-    const failed = events.find((h) => h.at === latest.at && h.event === 'failed');
+    // The rows one check wrote share its time.
+    const sameCheck = events.filter((h) => h.at === latest.at);
+    const failed = sameCheck.find((h) => h.event === 'failed');
     if (failed) return {key: 'failed', label: 'failed', detail: failed.detail};
+    const trial = sameCheck.find((h) => h.event === 'trial');
+    if (trial) return {key: 'updating', label: 'updating', detail: trial.detail};
     const r = checkReason(latest.detail);
     if (latest.event === 'offer') return {key: 'offered', label: 'update offered', detail: r.reason, transient: true};
     switch (r.why) {
       case 'already_running':
-      case 'same_version':
+      case 'same_version': {
+        // Running a rollout's image on trial: healthy only once the device confirms it.
+        const outcome = events.find((h) => ['trial', 'updated', 'failed', 'offer'].includes(h.event));
+        if (outcome && outcome.event === 'trial') return {key: 'updating', label: 'updating', detail: outcome.detail};
         return {key: 'ok', label: 'up to date', detail: r.reason};
+      }
       case 'too_large':
       case 'wrong_flash':
       case 'downgrade':
@@ -566,7 +594,7 @@
     replaceRows(tbody, state.firmware.length ? state.firmware.map((f) => row(FIRMWARE_COLUMNS, [
       el('span', {class: 'name'}, f.name, f.kind === 'spiffs' ? el('span', {class: 'chip', text: 'filesystem'}) : null),
       f.version || el('span', {class: 'muted', text: '—'}),
-      el('span', {title: `${f.size} bytes`, text: bytes(f.size)}),
+      el('span', {class: 'nowrap', title: `${f.size} bytes`, text: bytes(f.size)}),
       el('code', {title: `MD5 ${f.md5}\nSHA-256 ${f.sha256}`, text: (f.md5 || '').slice(0, 8)}),
       f.signed ? 'yes' : 'no',
       String(f.security_version),
@@ -657,6 +685,7 @@
   };
   const ACTION_LABELS = {approve: 'Approve', pause: 'Pause', resume: 'Resume', cancel: 'Cancel', rollback: 'Roll back'};
   const DONE_LABELS = {approve: 'Approved', pause: 'Paused', resume: 'Resumed', cancel: 'Canceled'};
+  const EXPECTED_STATE = {approve: 'running', pause: 'paused', resume: 'running', cancel: 'canceled'};
 
   function filterText(filter) {
     const parts = [];
@@ -751,8 +780,10 @@
     renderRollouts();
     try {
       const result = await api('POST', `/api/rollouts/${r.id}/${action}`, action === 'rollback' ? {} : undefined);
-      state.rolloutMessages.set(r.id, {kind: 'ok', text: action === 'rollback'
-        ? `Rollback started as rollout #${result.id}.` : `${DONE_LABELS[action]}: now ${STATE_LABELS[result.state] || result.state}.`});
+      let text = `${DONE_LABELS[action]}.`;
+      if (action === 'rollback') text = `Rollback started as rollout #${result.id}.`;
+      else if (result.state !== EXPECTED_STATE[action]) text += ` It is now ${STATE_LABELS[result.state] || result.state}.`;
+      state.rolloutMessages.set(r.id, {kind: 'ok', text});
     } catch (e) {
       if (e.status === 401) return;
       state.rolloutMessages.set(r.id, {kind: 'error', text: `${ACTION_LABELS[action]} refused: ${e.message}`});
@@ -831,8 +862,11 @@
     setInterval(tick, 1000);
 
     const saved = localStorage.getItem(TOKEN_KEY);
-    if (saved) signIn(saved);
-    else signOut('');
+    if (saved) {
+      signIn(saved);
+    } else {
+      signOut('');
+    }
   }
 
   start();
