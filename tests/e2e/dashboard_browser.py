@@ -118,6 +118,23 @@ class Page:
     def all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
+    def choose(self, css, value):
+        """Selects an option by value, again if a redraw replaced the options meanwhile."""
+        def chosen():
+            Select(self.find(css)).select_by_value(value)
+            return self.read("return document.querySelector(arguments[0]).value", css) == value
+        self.wait(chosen, f"{css} should offer {value!r}")
+
+    def click(self, css, what=None):
+        """Clicks what css finds, again if a redraw replaced it between finding and clicking."""
+        def clicked():
+            element = self.find(css)
+            if not element.is_enabled():
+                return False
+            element.click()
+            return True
+        self.wait(clicked, what or f"{css} should be there to click")
+
     def text(self, element_id):
         return self.driver.find_element(By.ID, element_id).text
 
@@ -160,40 +177,54 @@ class Page:
         field.send_keys(token)
         self.driver.find_element(By.ID, "sign-in").click()
 
+    # The page redraws a section when its data changes: reads go through one script each, so
+    # that no element found in one call is gone (stale) in the next.
+    def read(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def texts(self, css):
+        return self.read("return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())", css)
+
+    def first_text(self, css):
+        found = self.texts(css)
+        return found[0] if found else ""
+
     # --- devices
     def device_rows(self):
         return self.all("#devices tbody tr[data-mac]")
 
     def device_macs(self):
-        return [r.get_attribute("data-mac") for r in self.device_rows()]
+        return self.read("return [...document.querySelectorAll('#devices tbody tr[data-mac]')].map(r => r.dataset.mac)")
 
     def device_cell(self, mac, column):
-        return self.find(f'#devices tbody tr[data-mac="{mac}"] td[data-label="{column}"]').text
+        return self.first_text(f'#devices tbody tr[data-mac="{mac}"] td[data-label="{column}"]')
 
     def device_state(self, mac):
-        badge = self.all(f'#devices tbody tr[data-mac="{mac}"] .badge')
-        return badge[0].text if badge else ""
+        return self.first_text(f'#devices tbody tr[data-mac="{mac}"] .badge')
 
     def wait_device_state(self, mac, label):
         self.wait(lambda: self.device_state(mac) == label, f"device {mac} should show the state {label!r} "
                   f"(it shows {self.device_state(mac)!r})")
 
     # --- rollouts
-    def rollout(self, rollout_id):
-        return self.find(f'#rollouts article[data-id="{rollout_id}"]')
+    def rollout_text(self, rollout_id, css=""):
+        return self.first_text(f'#rollouts article[data-id="{rollout_id}"] {css}')
 
     def rollout_state(self, rollout_id):
-        found = self.all(f'#rollouts article[data-id="{rollout_id}"]')
-        return found[0].get_attribute("data-state") if found else ""
+        return self.read("const a = document.querySelector(arguments[0]); return a ? a.dataset.state : ''",
+                         f'#rollouts article[data-id="{rollout_id}"]')
 
-    def rollout_button(self, rollout_id, action):
-        return self.find(f'#rollouts button[data-rollout="{rollout_id}"][data-action="{action}"]')
+    def click_rollout(self, rollout_id, action):
+        """Clicks a rollout's button once it is there and enabled (not while a command is sent)."""
+        self.click(f'#rollouts button[data-rollout="{rollout_id}"][data-action="{action}"]',
+                   f"rollout {rollout_id} should have an enabled {action} button")
 
     def rollout_actions(self, rollout_id):
-        return [b.get_attribute("data-action") for b in self.all(f'#rollouts button[data-rollout="{rollout_id}"]')]
+        return self.read("return [...document.querySelectorAll(arguments[0])].map(b => b.dataset.action)",
+                         f'#rollouts button[data-rollout="{rollout_id}"]')
 
     def stage_numbers(self, rollout_id, index):
-        return self.find(f'#rollouts article[data-id="{rollout_id}"] li[data-stage="{index}"] .stage-numbers').text
+        return self.rollout_text(rollout_id, f'li[data-stage="{index}"] .stage-numbers')
 
 
 def test_sign_in(page, fleet):
@@ -220,39 +251,42 @@ def test_sign_in(page, fleet):
            f"last seen should be a relative time: {page.device_cell(MACS[0], 'Last seen')!r}")
     # The refresh is automatic: the "updated" age goes back to a few seconds without a reload.
     driver.execute_script("window.notReloaded = true")
-    page.wait(lambda: int(page.text("refreshed").split()[1]) >= 2, "the age of the data should grow")
-    page.wait(lambda: int(page.text("refreshed").split()[1]) <= 1, "the page should refresh itself")
+    def age():
+        found = re.fullmatch(r"Updated (\d+) s ago", page.text("refreshed"))
+        return int(found.group(1)) if found else -1
+    page.wait(lambda: age() >= 2, "the age of the data should grow")
+    page.wait(lambda: 0 <= age() <= 1, "the page should refresh itself")
     expect(driver.execute_script("return window.notReloaded === true"), "the refresh should not reload the page")
     print(f"dashboard: signed in, {len(MACS)} devices, {page.text('refreshed')!r}")
 
 
 def test_devices(page, fleet):
     driver = page.driver
-    Select(driver.find_element(By.ID, "filter-group")).select_by_value("lab")
+    page.choose("#filter-group", "lab")
     page.wait(lambda: sorted(page.device_macs()) == MACS[:2], "the group filter should leave the two lab devices")
 
     # One device's history, and tags set from its detail panel.
-    page.find(f'#devices tbody tr[data-mac="{MACS[1]}"] button.mac').click()
+    page.click(f'#devices tbody tr[data-mac="{MACS[1]}"] button.mac')
     page.wait(lambda: page.visible("device-detail") and MACS[1] in page.text("detail-title"),
               "clicking a device should open its detail")
     page.wait(lambda: page.all("#history tbody tr td[data-label='Event']"), "the device's history should be listed")
-    events = [e.text for e in page.all("#history tbody td[data-label='Event']")]
+    events = page.texts("#history tbody td[data-label='Event']")
     expect("check" in events and "group" in events, f"its history should have its check and its group: {events}")
     tags = driver.find_element(By.ID, "detail-tags")
     tags.clear()
     tags.send_keys("door, hall")
-    page.find("#detail-group-form button[type=submit]").click()
+    page.click("#detail-group-form button[type=submit]")
     page.wait(lambda: "Saved" in page.text("detail-message"), "the tags should be saved")
     page.wait(lambda: page.device_cell(MACS[1], "Tags").split() == ["door", "hall"], "the tags should show in the table")
 
-    Select(driver.find_element(By.ID, "filter-group")).select_by_value("")
+    page.choose("#filter-group", "")
     field = driver.find_element(By.ID, "filter-tag")
     field.send_keys("door")
-    page.find("#device-filter button[type=submit]").click()
+    page.click("#device-filter button[type=submit]")
     page.wait(lambda: page.device_macs() == [MACS[1]], "the tag filter should leave the tagged device")
-    page.find("#filter-clear").click()
+    page.click("#filter-clear")
     page.wait(lambda: sorted(page.device_macs()) == MACS, "clearing the filter should list every device")
-    page.find("#detail-close").click()
+    page.click("#detail-close")
     expect(not page.visible("device-detail"), "the detail should close")
     print(f"dashboard: filters by group and tag, a device's history ({len(events)} events), tags set")
 
@@ -278,14 +312,15 @@ def test_firmware(page, fleet, image, not_image):
     seen = driver.execute_script("return window.progressTexts")
     expect(any("Uploading app-2.0.0.bin" in t for t in seen), f"a progress indication should show: {seen}")
     md5 = hashlib.md5(open(image, "rb").read()).hexdigest()
-    page.wait(lambda: any(md5[:8] in r.text for r in page.all("#firmware tbody tr[data-firmware]")),
-              "the uploaded image should be in the catalog")
-    row = next(r for r in page.all("#firmware tbody tr[data-firmware]") if md5[:8] in r.text)
-    cells = {c.get_attribute("data-label"): c.text for c in row.find_elements(By.TAG_NAME, "td")}
+    rows = lambda: page.read("return [...document.querySelectorAll('#firmware tbody tr[data-firmware]')].map(r => "
+                             "Object.assign({id: r.dataset.firmware}, ...[...r.cells].map(c => "
+                             "({[c.dataset.label]: c.innerText.trim()}))))")
+    page.wait(lambda: any(r["MD5"] == md5[:8] for r in rows()), "the uploaded image should be in the catalog")
+    cells = next(r for r in rows() if r["MD5"] == md5[:8])
     expect(cells["Name"] == "app-2.0.0.bin" and cells["Version"] == "2.0.0" and cells["Signed"] == "no"
            and cells["Security version"] == "0" and cells["Size"] == "302.7 KiB" and cells["MD5"] == md5[:8],
            f"the catalog row should describe the image: {cells}")
-    firmware_id = int(row.get_attribute("data-firmware"))
+    firmware_id = int(cells["id"])
     print(f"dashboard: uploaded {cells['Name']} {cells['Version']} as #{firmware_id} (progress shown: {seen[0]!r})")
 
     # A file that is not an image: the page shows what the server says when it refuses it.
@@ -305,8 +340,8 @@ def test_firmware(page, fleet, image, not_image):
 
 def test_rollout(page, fleet, firmware_id, new_md5, old_md5):
     driver = page.driver
-    page.find("#new-rollout summary").click()
-    Select(driver.find_element(By.ID, "ro-firmware")).select_by_value(str(firmware_id))
+    page.click("#new-rollout summary")
+    page.choose("#ro-firmware", str(firmware_id))
     stages = driver.find_element(By.ID, "ro-stages")
     stages.clear()
     stages.send_keys("50%,100%")
@@ -314,10 +349,10 @@ def test_rollout(page, fleet, firmware_id, new_md5, old_md5):
     driver.find_element(By.ID, "ro-create").click()
     page.wait(lambda: "Created rollout #1" in page.text("rollout-form-message"), "the rollout should be created")
     page.wait(lambda: page.rollout_state(1) == "running", "the rollout should show as running")
-    rollout = page.rollout(1)
-    expect(len(rollout.find_elements(By.CSS_SELECTOR, "li.stage .bar")) == 2, "the rollout should have two stage bars")
-    expect("#1 to 2.0.0" in rollout.text and "every device" in rollout.find_element(By.CSS_SELECTOR, ".filter").text,
-           f"the card should name the rollout and its devices: {rollout.text!r}")
+    bars = len(page.texts('#rollouts article[data-id="1"] li.stage .bar'))
+    expect(bars == 2, f"the rollout should have two stage bars, it has {bars}")
+    expect(page.rollout_text(1, "h3") == "#1 to 2.0.0" and page.rollout_text(1, ".filter") == "every device",
+           f"the card should name the rollout and its devices: {page.rollout_text(1)!r}")
     for stage in (0, 1):
         numbers = page.stage_numbers(1, stage)
         expect(numbers == "0 updated · 0 failed · 0 in progress · of 2 targets", f"stage {stage + 1}: {numbers!r}")
@@ -325,12 +360,11 @@ def test_rollout(page, fleet, firmware_id, new_md5, old_md5):
            f"a running rollout offers pause, cancel, rollback: {page.rollout_actions(1)}")
     page.shot("dashboard-rollout-created")
 
-    page.rollout_button(1, "pause").click()
+    page.click_rollout(1, "pause")
     page.wait(lambda: page.rollout_state(1) == "paused", "pause should pause the rollout")
     expect(page.rollout_actions(1) == ["resume", "cancel", "rollback"], f"paused: {page.rollout_actions(1)}")
-    page.wait(lambda: "Paused" in page.rollout(1).find_element(By.CSS_SELECTOR, "p.message").text,
-              "the card should say it was paused")
-    page.rollout_button(1, "resume").click()
+    page.wait(lambda: page.rollout_text(1, "p.message") == "Paused.", "the card should say it was paused")
+    page.click_rollout(1, "resume")
     page.wait(lambda: page.rollout_state(1) == "running", "resume should run the rollout again")
     print("dashboard: rollout #1 created with two stage bars, paused and resumed")
 
@@ -361,33 +395,32 @@ def test_rollout(page, fleet, firmware_id, new_md5, old_md5):
     page.wait(lambda: page.stage_numbers(1, 0) == "1 updated · 1 failed · 0 in progress · of 2 targets",
               f"stage 1 should count the failure: {page.stage_numbers(1, 0)!r}")
     expect(page.rollout_actions(1) == ["cancel", "rollback"], f"stopped: {page.rollout_actions(1)}")
-    segments = len(page.rollout(1).find_elements(By.CSS_SELECTOR, "li[data-stage='0'] .bar .seg"))
+    segments = len(page.texts("#rollouts article[data-id='1'] li[data-stage='0'] .bar .seg"))
     expect(segments == 2, f"stage 1's bar should show an updated and a failed part, it has {segments}")
     page.shot("dashboard-rollout-stopped")
     print(f"dashboard: devices offered, updating, up to date ({offered[0]}) and failed ({offered[1]}); "
           "the rollout stopped at its error threshold")
 
     # Cancel takes two clicks.
-    page.rollout_button(1, "cancel").click()
-    page.wait(lambda: page.rollout_button(1, "cancel").text == "Confirm: cancel", "cancel should ask to confirm")
+    page.click_rollout(1, "cancel")
+    confirm = '#rollouts button[data-rollout="1"][data-action="cancel"]'
+    page.wait(lambda: page.first_text(confirm) == "Confirm: cancel", "cancel should ask to confirm")
     expect(page.rollout_state(1) == "stopped", "one click should not cancel")
-    page.rollout_button(1, "cancel").click()
+    page.click_rollout(1, "cancel")
     page.wait(lambda: page.rollout_state(1) == "canceled", "the second click should cancel the rollout")
     expect(page.rollout_actions(1) == ["rollback"], f"canceled: {page.rollout_actions(1)}")
     print("dashboard: a two-click cancel ended the rollout")
 
 
 def test_target(page, fleet, firmware_id):
-    select = Select(page.find(f"#target-scope-{firmware_id}"))
-    select.select_by_value("group:lab")
-    button = lambda: page.find(f'#firmware tr[data-firmware="{firmware_id}"] button.set-target')
-    button().click()
-    page.wait(lambda: button().text == "Confirm: offer to group lab", "setting a target should ask to confirm")
-    button().click()
-    page.wait(lambda: page.all('#targets tbody tr[data-scope="group:lab"]'), "the group's target should be listed")
-    expect("app-2.0.0.bin 2.0.0" in page.find('#targets tbody tr[data-scope="group:lab"]').text,
-           "the target should name the firmware")
-    page.wait(lambda: "target of group lab" in page.find(f'#firmware tr[data-firmware="{firmware_id}"]').text,
+    page.choose(f"#target-scope-{firmware_id}", "group:lab")
+    css = f'#firmware tr[data-firmware="{firmware_id}"] button.set-target'
+    page.click(css)
+    page.wait(lambda: page.first_text(css) == "Confirm: offer to group lab", "setting a target should ask to confirm")
+    page.click(css)
+    listed = '#targets tbody tr[data-scope="group:lab"] td[data-label="Firmware"]'
+    page.wait(lambda: page.first_text(listed) == "app-2.0.0.bin 2.0.0", "the group's target should be listed")
+    page.wait(lambda: "target of group lab" in page.first_text(f'#firmware tr[data-firmware="{firmware_id}"]'),
               "the firmware row should say whose target it is")
     status, targets = fleet.api("GET", "/api/targets")
     expect(targets["targets"] == [{"scope": "group:lab", "firmware_id": firmware_id,
@@ -410,14 +443,18 @@ def test_phone(page, fleet):
     display = driver.execute_script(
         "return getComputedStyle(document.querySelector('#devices tbody td')).display")
     expect(display != "table-cell", f"the device table should be stacked cards on a phone (cells are {display})")
-    for row in page.device_rows():
-        rect = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];", row)
-        expect(rect[0] >= 0 and rect[1] <= width, f"a device card should fit the screen: {rect}")
-        mac = row.find_element(By.CSS_SELECTOR, "button.mac")
-        expect(mac.is_displayed() and mac.text == row.get_attribute("data-mac"), "the MAC should be readable")
-        expect(mac.size["height"] >= 44, f"the MAC button should be touch-sized: {mac.size}")
-    for element in page.all("#rollouts button"):
-        expect(element.size["height"] >= 44, f"rollout buttons should be touch-sized: {element.size}")
+    cards = page.read("""return [...document.querySelectorAll('#devices tbody tr[data-mac]')].map(r => {
+        const card = r.getBoundingClientRect(), mac = r.querySelector('button.mac').getBoundingClientRect();
+        return {mac: r.dataset.mac, text: r.querySelector('button.mac').innerText, left: card.left,
+                right: card.right, macRight: mac.right, macHeight: mac.height}; })""")
+    expect(len(cards) == len(MACS), f"every device should be a card: {cards}")
+    for card in cards:
+        expect(card["left"] >= 0 and card["right"] <= width and card["macRight"] <= width,
+               f"a device card should fit the screen: {card}")
+        expect(card["text"] == card["mac"], f"the MAC should be readable: {card}")
+        expect(card["macHeight"] >= 44, f"the MAC button should be touch-sized: {card}")
+    heights = page.read("return [...document.querySelectorAll('#rollouts button')].map(b => b.getBoundingClientRect().height)")
+    expect(heights and min(heights) >= 44, f"rollout buttons should be touch-sized: {heights}")
     page.shot("dashboard-phone")
     print(f"dashboard: at 375x740 the body fits ({driver.execute_script('return document.body.scrollWidth')} <= {width}) "
           "and the devices are stacked cards")
@@ -425,7 +462,7 @@ def test_phone(page, fleet):
 
 
 def test_sign_out(page, fleet):
-    page.find("#sign-out").click()
+    page.click("#sign-out")
     page.wait(lambda: page.visible("token-input"), "signing out should bring back the prompt")
     expect(page.driver.execute_script("return localStorage.length") == 0, "signing out should forget the token")
     expect(not page.device_rows(), "no device should stay on the page after signing out")
