@@ -58,4 +58,49 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$web_port/" && br
 kill "$web_pid"
 wait "$web_pid" 2>/dev/null || true
 trap - EXIT
+
+step "7. A fleet server (signed fleet) rolls 4.0.0 out in stages to this device and two more"
+server_port=${OTAKIT_DEMO_SERVER_PORT:-18070}
+"$otakit" server --listen 127.0.0.1:"$server_port" --data server --public-key public.key >server.log 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" server.log && break; sleep 0.1; done
+grep "otakit server:" server.log
+token=$("$otakit" server token create --data server 2>/dev/null)
+update_url="http://127.0.0.1:$server_port/update"
+for d in device.flash device2.flash device3.flash; do  # each registers with its first check (304)
+  "$otakit" device pull --flash "$d" --layout 1M --public-key public.key --url "$update_url" --json >/dev/null
+done
+"$otakit" mkimage --size 220000 --version 4.0.0 --seed 4 --out firmware4.bin
+"$otakit" sign --mode sign --privatekey private.key --bin firmware4.bin --out firmware4.bin.signed
+api() { curl -sS --fail-with-body -H "Authorization: Bearer $token" "$@"; }
+fw=$(api --data-binary @firmware4.bin.signed "http://127.0.0.1:$server_port/api/firmware?name=firmware4.bin.signed" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+rollout=$(api -X POST --data '{"firmware_id": '"$fw"', "stages": "34%,100%"}' "http://127.0.0.1:$server_port/api/rollouts" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+show_rollout() {
+  api "http://127.0.0.1:$server_port/api/rollouts/$rollout" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("rollout %s: %s" % (r["id"], r["state"]))
+for s in r["stages"]:
+    print("  stage %5s: %d/%d updated, %d failed" % (s["name"], s["updated"], s["targets"], s["failed"]))'
+}
+state=running
+for round in 1 2 3 4 5; do  # each round, every device checks once; a stage starts once the last is healthy
+  for d in device.flash device2.flash device3.flash; do
+    "$otakit" device pull --flash "$d" --layout 1M --public-key public.key --url "$update_url" --json >/dev/null
+  done
+  echo "after round $round:"
+  show_rollout
+  state=$(api "http://127.0.0.1:$server_port/api/rollouts/$rollout" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+  [ "$state" = finished ] && break
+done
+[ "$state" = finished ] || { echo "the rollout did not finish: $state" >&2; exit 1; }
+for d in device.flash device2.flash device3.flash; do
+  printf '%s runs %s\n' "$d" "$("$otakit" device status --flash "$d" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image"]["version"])')"
+done
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+trap - EXIT
 printf '\nAll steps passed. Files are in %s\n' "$demo"

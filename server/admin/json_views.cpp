@@ -28,6 +28,7 @@ nlohmann::json to_json(const Firmware& f) {
   return {{"id", f.id},
           {"sha256", f.sha256},
           {"md5", f.md5},
+          {"running_md5", f.device_md5()},
           {"size", f.size},
           {"name", f.name},
           {"version", f.version},

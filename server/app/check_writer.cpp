@@ -89,10 +89,13 @@ void CheckWriter::record(std::deque<Job>& batch) {
   };
   try {
     db_->transaction([&] {
+      store_.pin_catalog(true);
       for (Job& job : batch) one(job);
+      store_.pin_catalog(false);
     });
     return;
   } catch (const std::exception& e) {
+    store_.pin_catalog(false);
     spdlog::warn("a batch of {} records failed ({}); recording them one by one", batch.size(), e.what());
   }
   // One bad record must not fail its neighbours: each in its own transaction.

@@ -41,8 +41,8 @@ Decision decide_update(const DecisionInputs& in, const Target& target) {
   if (fw == nullptr) return withhold(Withheld::no_target, "no firmware is targeted at this device");
   if (!kind_matches(r.mode, fw->kind))
     return withhold(Withheld::wrong_kind, fmt::format("the target is a {} image", to_string(fw->kind)));
-  if (fw->kind == ImageKind::sketch && r.sketch_md5 == fw->md5)
-    return withhold(Withheld::already_running, fmt::format("already runs {} ({})", fw->name, fw->md5));
+  if (fw->kind == ImageKind::sketch && r.sketch_md5 == fw->device_md5())
+    return withhold(Withheld::already_running, fmt::format("already runs {} ({})", fw->name, fw->device_md5()));
   // The seed's rule: a version string on both sides decides on its own.
   if (!r.version.empty() && !fw->version.empty() && r.version == fw->version)
     return withhold(Withheld::same_version, fmt::format("already runs version {}", fw->version));

@@ -111,6 +111,7 @@ IntakeResult inspect_upload(const std::vector<uint8_t>& bytes, const IntakeReque
     }
     if (!a.ok()) return refuse(fmt::format("not an ESP8266 firmware image: {} ({})", a.detail, describe(a.verdict)));
     f.flash_size = a.declared_flash_size;
+    f.running_md5 = host::md5_hex(image, a.image_end);
     f.security_version = a.security_version;
     AppDescriptor descriptor;
     if (find_app_descriptor(image, image_size, &descriptor)) {

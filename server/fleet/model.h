@@ -14,7 +14,10 @@ const char* to_string(ImageKind kind);
 struct Firmware {
   int64_t id = 0;
   std::string sha256;  // the content address of its bytes
-  std::string md5;
+  std::string md5;          // of the file as sent: x-MD5, which the Updater checks
+  // What a device reports as its sketch MD5 once it runs this image: the image alone, without a
+  // signature trailer, inflated when the file is gzip. Empty for filesystem images.
+  std::string running_md5;
   uint64_t size = 0;
   std::string name;     // the uploaded file's base name, for Content-Disposition
   std::string version;  // from the image's OTAKit descriptor, or given at publish; may be empty
@@ -24,6 +27,9 @@ struct Firmware {
   uint32_t flash_size = 0;  // the flash size its header declares (0: not stated, e.g. gzip)
   ImageKind kind = ImageKind::sketch;
   int64_t uploaded_at = 0;
+
+  // The MD5 a device running this image reports (the file's when the image is its whole file).
+  const std::string& device_md5() const { return running_md5.empty() ? md5 : running_md5; }
 };
 
 // One check as the device reported it, already validated (core/http/device_report.h).

@@ -21,7 +21,9 @@ using Value = std::variant<Null, int64_t, std::string, std::vector<uint8_t>>;
 using Row = std::vector<Value>;
 
 // A statement failed. unique_violation tells a caller that an INSERT met an existing key
-// (a concurrent writer won the race), which callers handle instead of reporting.
+// (a concurrent writer won the race), which callers handle instead of reporting. On PostgreSQL a
+// failed statement aborts the whole enclosing transaction(): handle it outside the transaction
+// (retry the transaction), or avoid it with INSERT ... ON CONFLICT.
 class DatabaseError : public std::runtime_error {
  public:
   enum class Kind { other, unique_violation, serialization_failure, connection_lost };
@@ -40,14 +42,21 @@ class Database {
   virtual ~Database() = default;
   virtual Dialect dialect() const = 0;
 
-  // Runs one statement; returns the rows it produced (empty for most writes).
+  // Runs one statement; returns the rows it produced (empty for most writes). Outside
+  // transaction() the statement commits on its own.
+  // Parameters keep their type on PostgreSQL too (bigint, text, bytea); a NULL has none, so where
+  // the context does not give one ("? IS NULL") write CAST(? AS BIGINT), which both engines read.
+  // PostgreSQL text cannot hold a NUL byte (bind a blob). Results: integers and booleans (0/1)
+  // read as int64_t, BLOB/BYTEA as bytes, anything else as text (e.g. PostgreSQL's SUM(bigint)
+  // is NUMERIC: as_int() reads an integer text).
   virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) = 0;
   // Runs several statements without parameters (a migration script).
   virtual void execute_script(const std::string& sql) = 0;
 
   // Runs fn inside one transaction and commits; rolls back and rethrows if fn throws.
   // exclusive: take the write lock at the start (SQLite BEGIN IMMEDIATE; PostgreSQL ignores it:
-  // it locks rows with SELECT ... FOR UPDATE where the store needs it).
+  // it locks rows with SELECT ... FOR UPDATE where the store needs it). A nested call runs fn in
+  // the outer transaction (no savepoint): what fn did commits or rolls back with the outer one.
   virtual void transaction(const std::function<void()>& fn, bool exclusive = true) = 0;
 };
 

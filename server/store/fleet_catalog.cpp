@@ -6,7 +6,8 @@
 namespace otakit::server {
 
 const char* const kFirmwareColumns =
-    "id, sha256, md5, size, name, version, project, security_version, signed, flash_size, kind, uploaded_at";
+    "id, sha256, md5, size, name, version, project, security_version, signed, flash_size, kind, uploaded_at, "
+    "running_md5";
 
 Firmware firmware_from_row(const Row& row) {
   Firmware f;
@@ -22,6 +23,7 @@ Firmware firmware_from_row(const Row& row) {
   f.flash_size = static_cast<uint32_t>(as_int(row[9]));
   f.kind = as_text(row[10]) == "spiffs" ? ImageKind::spiffs : ImageKind::sketch;
   f.uploaded_at = as_int(row[11]);
+  f.running_md5 = as_text(row[12]);
   return f;
 }
 
@@ -32,7 +34,7 @@ void FleetStore::Catalog::load(Database& db, int64_t new_revision) {
   rollouts.clear();
   for (const Row& row : db.query(std::string("SELECT ") + kFirmwareColumns + " FROM firmware")) {
     Firmware f = firmware_from_row(row);
-    if (f.kind == ImageKind::sketch) firmware_by_md5[f.md5] = f.id;
+    if (f.kind == ImageKind::sketch) firmware_by_md5[f.device_md5()] = f.id;
     firmware[f.id] = std::move(f);
   }
   for (const Row& row : db.query("SELECT scope, firmware_id, set_at FROM targets"))

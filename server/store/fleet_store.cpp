@@ -73,13 +73,24 @@ FleetStore::FleetStore(Database& db, std::string instance)
     : db_(db), instance_(std::move(instance)), catalog_(std::make_unique<Catalog>()) {}
 FleetStore::~FleetStore() = default;
 
+void FleetStore::pin_catalog(bool pinned) {
+  pinned_ = false;
+  if (pinned) catalog();
+  pinned_ = pinned;
+}
+
 const FleetStore::Catalog& FleetStore::catalog() {
+  if (pinned_ && !changed_ && catalog_->revision >= 0) return *catalog_;
+  changed_ = false;
   const int64_t revision = as_int(db_.query("SELECT revision FROM fleet_revision WHERE id = 1")[0][0]);
   if (revision != catalog_->revision) catalog_->load(db_, revision);
   return *catalog_;
 }
 
-void FleetStore::bump_revision() { db_.query("UPDATE fleet_revision SET revision = revision + 1 WHERE id = 1"); }
+void FleetStore::bump_revision() {
+  db_.query("UPDATE fleet_revision SET revision = revision + 1 WHERE id = 1");
+  changed_ = true;
+}
 
 void FleetStore::add_history(const std::string& mac, int64_t at, const std::string& event, int64_t firmware_id,
                              int64_t rollout_id, const std::string& detail) {
@@ -98,9 +109,11 @@ Firmware FleetStore::add_firmware(const Firmware& f, int64_t now) {
     }
     const auto rows = db_.query(
         "INSERT INTO firmware (sha256, md5, size, name, version, project, security_version, signed, flash_size, "
-        "kind, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + std::string(kFirmwareColumns),
+        "kind, uploaded_at, running_md5) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " +
+            std::string(kFirmwareColumns),
         {f.sha256, f.md5, static_cast<int64_t>(f.size), f.name, f.version, f.project, int64_t{f.security_version},
-         int64_t{f.is_signed ? 1 : 0}, int64_t{f.flash_size}, std::string(to_string(f.kind)), now});
+         int64_t{f.is_signed ? 1 : 0}, int64_t{f.flash_size}, std::string(to_string(f.kind)), now,
+         f.device_md5()});
     stored = firmware_from_row(rows[0]);
     bump_revision();
   });

@@ -92,6 +92,10 @@ class FleetStore {
   void record_download(const std::string& mac, int64_t firmware_id, int64_t rollout_id, uint64_t first_byte,
                        uint64_t bytes_sent, bool complete, int64_t now);
 
+  // While pinned (the group-commit writer, for one batch), checks reuse the catalog read at
+  // pin time instead of reading fleet_revision each time; this store's own changes still reload it.
+  void pin_catalog(bool pinned);
+
   // --- catalog
   // Adds a firmware record, or returns the existing one with the same SHA-256 (uploads are idempotent).
   Firmware add_firmware(const Firmware& firmware, int64_t now);
@@ -145,6 +149,8 @@ class FleetStore {
   Database& db_;
   std::string instance_;
   std::unique_ptr<Catalog> catalog_;
+  bool pinned_ = false;
+  bool changed_ = false;  // bump_revision() ran since the catalog was read
 };
 
 }  // namespace otakit::server

@@ -69,43 +69,47 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
   CheckOutcome out;
   db_.transaction([&] {
     const Catalog& cat = catalog();
-    const auto previous = db_.query("SELECT group_name, max_security_version FROM devices WHERE mac = ?", {r.sta_mac});
-    out.first_check = previous.empty();
-    const std::string group = previous.empty() ? "" : as_text(previous[0][0]);
-    uint32_t max_security = previous.empty() ? 0 : static_cast<uint32_t>(as_int(previous[0][1]));
+    uint32_t running_security = 0;
     std::string running_version = r.version;
     if (auto it = cat.firmware_by_md5.find(r.sketch_md5); it != cat.firmware_by_md5.end()) {
       const Firmware& running = cat.firmware.at(it->second);
-      max_security = std::max(max_security, running.security_version);
+      running_security = running.security_version;
       if (running_version.empty()) running_version = running.version;
     }
-    db_.query(
+    // One statement registers or updates the device and returns what the decision needs.
+    const auto device = db_.query(
         "INSERT INTO devices (mac, ap_mac, chip_id, chip_size, free_space, sketch_size, running_md5, running_version, "
         "sdk_version, address, max_security_version, first_seen, last_seen, checks) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (mac) DO UPDATE SET "
         "ap_mac = excluded.ap_mac, chip_id = excluded.chip_id, chip_size = excluded.chip_size, "
         "free_space = excluded.free_space, sketch_size = excluded.sketch_size, running_md5 = excluded.running_md5, "
         "running_version = excluded.running_version, sdk_version = excluded.sdk_version, address = excluded.address, "
-        "max_security_version = excluded.max_security_version, last_seen = excluded.last_seen, "
-        "checks = devices.checks + 1",
+        "max_security_version = CASE WHEN excluded.max_security_version > devices.max_security_version "
+        "THEN excluded.max_security_version ELSE devices.max_security_version END, "
+        "last_seen = excluded.last_seen, checks = devices.checks + 1 "
+        "RETURNING group_name, max_security_version, checks",
         {r.sta_mac, r.ap_mac, int64_t{r.chip_id}, int64_t{r.chip_size}, int64_t{r.free_space}, int64_t{r.sketch_size},
-         r.sketch_md5, running_version, r.sdk_version, r.address, int64_t{max_security}, now, now});
+         r.sketch_md5, running_version, r.sdk_version, r.address, int64_t{running_security}, now, now});
+    const std::string group = as_text(device[0][0]);
+    const auto max_security = static_cast<uint32_t>(as_int(device[0][1]));
+    out.first_check = as_int(device[0][2]) == 1;
 
     // Outcomes first: a device that comes back running the target has updated (also one that got
     // it another way, by push or browser), one that comes back with its old image after
     // downloading the new one has rolled back.
-    std::vector<TargetRow> rows = rollout_rows(db_, r.sta_mac);
+    // Without a live rollout there is nothing to count or offer from one: skip the lookup.
+    std::vector<TargetRow> rows = cat.rollouts.empty() ? std::vector<TargetRow>{} : rollout_rows(db_, r.sta_mac);
     for (TargetRow& row : rows) {
       if (row.status != "pending" && row.status != "offered" && row.status != "downloaded") continue;
       const Firmware* fw = cat.find(row.firmware_id);
       std::string next, detail;
-      if (fw != nullptr && r.sketch_md5 == fw->md5 && r.on_trial) {
+      if (fw != nullptr && r.sketch_md5 == fw->device_md5() && r.on_trial) {
         next = "downloaded";  // booted, but healthy only once the device confirms it
         if (row.status == "downloaded") continue;
         detail = fmt::format("runs {} on trial, not confirmed yet", fw->name);
-      } else if (fw != nullptr && r.sketch_md5 == fw->md5) {
+      } else if (fw != nullptr && r.sketch_md5 == fw->device_md5()) {
         next = "updated";
-        detail = fmt::format("runs {} ({})", fw->name, fw->md5);
+        detail = fmt::format("runs {} ({})", fw->name, fw->device_md5());
       } else if (row.status == "downloaded") {
         next = "failed";
         detail = r.sketch_md5 == row.from_md5 ? fmt::format("came back running its old image {}", r.sketch_md5)

@@ -116,7 +116,7 @@ std::vector<Device> FleetStore::rollback_devices(int64_t rollout_id) {
 }
 
 std::optional<int64_t> FleetStore::rollback_firmware(int64_t rollout_id) {
-  const auto rows = db_.query("SELECT f.id, COUNT(*) AS n FROM rollout_targets rt JOIN firmware f ON f.md5 = rt.from_md5 "
+  const auto rows = db_.query("SELECT f.id, COUNT(*) AS n FROM rollout_targets rt JOIN firmware f ON f.running_md5 = rt.from_md5 "
                               "WHERE rt.rollout_id = ? GROUP BY f.id ORDER BY n DESC, f.id DESC LIMIT 1",
                               {rollout_id});
   if (rows.empty()) return std::nullopt;

@@ -13,7 +13,7 @@ namespace {
 constexpr size_t statement_cache_limit = 256;  // as in the SQLite driver
 
 // Type OIDs from PostgreSQL's pg_type.dat; stable across versions.
-constexpr pqxx::oid int8_oid = 20, int2_oid = 21, int4_oid = 23, bytea_oid = 17;
+constexpr pqxx::oid bool_oid = 16, bytea_oid = 17, int8_oid = 20, int2_oid = 21, int4_oid = 23;
 
 DatabaseError map_error(const pqxx::sql_error& e) {
   const std::string& state = e.sqlstate();
@@ -84,6 +84,8 @@ Value field_value(const pqxx::field& f) {
   if (f.is_null()) return Null{};
   const pqxx::oid type = f.type();
   if (type == int8_oid || type == int4_oid || type == int2_oid) return f.as<int64_t>();
+  // SQLite has no boolean: "x IS NULL" or EXISTS (...) read 0/1 on both engines.
+  if (type == bool_oid) return int64_t{f.c_str()[0] == 't' ? 1 : 0};
   if (type == bytea_oid) {
     const pqxx::binarystring bytes(f);
     return std::vector<uint8_t>(bytes.data(), bytes.data() + bytes.size());

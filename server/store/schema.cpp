@@ -102,6 +102,13 @@ CREATE TABLE fleet_revision (
 );
 INSERT INTO fleet_revision (id, revision) VALUES (1, 1)
 )sql"},
+      // A signed or gzip image runs as something else than its file: devices report the MD5 of
+      // the image without its signature, inflated.
+      {2, "firmware running_md5", R"sql(
+ALTER TABLE firmware ADD COLUMN running_md5 TEXT NOT NULL DEFAULT '';
+UPDATE firmware SET running_md5 = md5;
+CREATE INDEX firmware_running_md5 ON firmware(running_md5)
+)sql"},
   };
   return migrations;
 }

@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t length = 0;
   if (build_update_request(request, head, sizeof(head), &length) != BuildError::ok) abort();
   const char* body = strstr(head, "\r\n") + 2;  // skip the request line
-  std::string lines(body, head + length);
+  std::string lines(body, static_cast<size_t>(head + length - body));
   for (size_t at; (at = lines.find('\r')) != std::string::npos;) lines.erase(at, 1);
   DeviceReport again;
   read_lines(again, lines.data(), lines.size());

@@ -13,7 +13,7 @@ const std::vector<std::string>& engines() {
 
 std::string fresh_database_url(const std::string& engine) {
   if (engine == "sqlite") return "sqlite:" + temp_dir("store") + "/fleet.db";
-  if (engine == "postgresql") return fresh_postgres_database();
+  if (engine == "postgresql") return PostgresServer::shared().create_database();
   throw std::invalid_argument("no such engine: " + engine);
 }
 

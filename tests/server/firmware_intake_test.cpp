@@ -29,6 +29,7 @@ TEST(FirmwareIntake, AnImageIsAcceptedWithItsFacts) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.firmware.size, 120000u);
   EXPECT_EQ(r.firmware.md5, host::md5_hex(bytes.data(), bytes.size()));
+  EXPECT_EQ(r.firmware.running_md5, r.firmware.md5) << "an unsigned image runs as its file";
   EXPECT_EQ(r.firmware.sha256, host::sha256_hex(bytes.data(), bytes.size()));
   EXPECT_EQ(r.firmware.version, "3.1.4");
   EXPECT_EQ(r.firmware.project, "door");
@@ -52,6 +53,8 @@ TEST(FirmwareIntake, AGzipImageIsCheckedInside) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.firmware.version, "2.0");
   EXPECT_EQ(r.firmware.size, gz.size());
+  EXPECT_EQ(r.firmware.md5, host::md5_hex(gz.data(), gz.size())) << "x-MD5 covers the bytes sent";
+  EXPECT_EQ(r.firmware.running_md5, host::md5_hex(image.data(), image.size())) << "the device runs the inflated image";
 }
 
 TEST(FirmwareIntake, NotAnImageIsRefused) {
@@ -101,6 +104,9 @@ TEST_F(SignedFleet, ASignedImageIsAccepted) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_TRUE(r.firmware.is_signed);
   EXPECT_EQ(r.firmware.version, "1.0");
+  EXPECT_EQ(r.firmware.running_md5, host::md5_hex(image.data(), image.size()))
+      << "a device reports the MD5 of the image without its signature";
+  EXPECT_NE(r.firmware.md5, r.firmware.running_md5);
 }
 
 TEST_F(SignedFleet, AnUnsignedImageIsRefusedWithWhatToDo) {

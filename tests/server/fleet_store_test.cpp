@@ -19,6 +19,7 @@ Firmware firmware(const std::string& md5, const std::string& version, uint32_t s
   Firmware f;
   f.sha256 = std::string(64 - md5.size(), '0') + md5;
   f.md5 = md5;
+  f.running_md5 = md5;
   f.size = 300000;
   f.name = "app-" + version + ".bin";
   f.version = version;
@@ -359,5 +360,23 @@ TEST_P(FleetStoreTest, TwoConnectionsCountEachOutcomeOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, FleetStoreTest, ::testing::ValuesIn(test::engines()),
                          [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
+
+namespace {
+
+// A signed image's file MD5 (x-MD5) differs from the MD5 a device reports once it runs it: the
+// server must compare what the device reports with the latter, or it offers the image forever.
+TEST_P(FleetStoreTest, ASignedImageCountsAsRunningByTheMd5DevicesReport) {
+  Firmware signed_fw = firmware("0000000000000000000000000000000c", "3.0");
+  signed_fw.running_md5 = "0000000000000000000000000000000d";
+  const Firmware stored = store_->add_firmware(signed_fw, ++now_);
+  EXPECT_EQ(stored.running_md5, signed_fw.running_md5);
+  register_devices(1);
+  store_->set_target("*", stored.id, ++now_);
+  ASSERT_EQ(check(0, kOldMd5).decision.answer, Answer::offer);
+  EXPECT_EQ(check(0, stored.running_md5).decision.why, Withheld::already_running);
+  EXPECT_EQ(store_->device(mac(0))->running_version, "3.0") << "the catalog knows it by its running MD5";
+}
 
 }  // namespace

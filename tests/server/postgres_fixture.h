@@ -1,16 +1,37 @@
-// A private PostgreSQL server for one test binary: initdb into a temporary folder, pg_ctl start on
-// a free loopback port (fsync off: the tests check logic, not the disk), a fresh database per
-// request, pg_ctl stop at exit. Debian's postgresql package provides the binaries.
+// A private PostgreSQL server for tests: one per test binary, started on first use, with a
+// fresh database for each test that asks. Stopped and deleted when the binary exits.
 #pragma once
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace otakit::server::test {
 
-// The URL of a new, empty database on the binary's server (started on first use). Throws
-// std::runtime_error saying how to install PostgreSQL when it cannot start one.
-std::string fresh_postgres_database();
+class PostgresServer {
+ public:
+  // The binary's server, started the first time. Throws std::runtime_error saying what is
+  // wrong (missing binaries: run scripts/install-deps.sh; initdb or pg_ctl output otherwise).
+  static PostgresServer& shared();
 
-// The server's base URL without a database name, for tools (psql) and multi-instance tests.
-std::string postgres_server_url();
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // Creates an empty database and returns its URL (postgresql://otakit@127.0.0.1:PORT/name).
+  std::string create_database();
+
+ private:
+  PostgresServer();
+  void start();
+  // argv for one of the server's tools, behind run_as_ when there is one.
+  std::vector<std::string> tool(const std::string& name, const std::vector<std::string>& args) const;
+
+  std::string bindir_;
+  std::string dir_;        // the temp dir: data/, the socket, the logs
+  std::vector<std::string> run_as_;  // as root: "runuser -u postgres --" (initdb refuses root)
+  int port_ = 0;
+  int databases_made_ = 0;
+  bool running_ = false;
+};
 
 }  // namespace otakit::server::test
