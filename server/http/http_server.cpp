@@ -3,6 +3,7 @@
 #include "server/http/http_server.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -345,6 +346,9 @@ HttpServer::~HttpServer() = default;
 
 void HttpServer::start() {
   Impl& s = *impl_;
+  // sendfile(2) to a peer that has gone raises SIGPIPE (Asio's own writes pass MSG_NOSIGNAL; a
+  // raw sendfile cannot): a client that disconnects mid-download must not end the server.
+  ::signal(SIGPIPE, SIG_IGN);
   if (s.options.tls) s.load_tls();
   const int threads = std::max(1, s.options.threads);
   for (int i = 0; i < threads; ++i) {

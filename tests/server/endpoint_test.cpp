@@ -243,3 +243,19 @@ TEST_F(EndpointTest, MetricsCountTheAnswers) {
 }
 
 }  // namespace
+
+namespace {
+
+// wrk ends a run with connections mid-body; sendfile to them raised SIGPIPE and ended the server.
+TEST_F(EndpointTest, AClientThatLeavesMidDownloadDoesNotEndTheServer) {
+  publish(test::image(1000000, "2.0"));
+  for (int i = 0; i < 5; ++i) {
+    test::RawConnection c(port_);
+    c.send(check_request(1, kOldMd5));
+  }  // each closes without reading the megabyte
+  const auto r = test::exchange(port_, check_request(2, kOldMd5));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 1000000u);
+}
+
+}  // namespace
