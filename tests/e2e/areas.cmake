@@ -35,3 +35,6 @@ set_tests_properties(e2e_server_two_instances PROPERTIES TIMEOUT 180)
 # The admin API's client (publish, rollout, devices) against `otakit server` on loopback.
 add_test(NAME e2e_admin_cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/admin_cli.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_admin_cli PROPERTIES TIMEOUT 120)
+# The fleet server's dashboard in headless Chromium through Selenium: sign-in, devices, upload, rollouts, phone size.
+add_test(NAME e2e_dashboard_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dashboard_browser.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_dashboard_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
