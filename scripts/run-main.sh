@@ -73,30 +73,21 @@ for d in device.flash device2.flash device3.flash; do  # each registers with its
 done
 "$otakit" mkimage --size 220000 --version 4.0.0 --seed 4 --out firmware4.bin
 "$otakit" sign --mode sign --privatekey private.key --bin firmware4.bin --out firmware4.bin.signed
-api() { curl -sS --fail-with-body -H "Authorization: Bearer $token" "$@"; }
-fw=$(api --data-binary @firmware4.bin.signed "http://127.0.0.1:$server_port/api/firmware?name=firmware4.bin.signed" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-rollout=$(api -X POST --data '{"firmware_id": '"$fw"', "stages": "34%,100%"}' "http://127.0.0.1:$server_port/api/rollouts" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-show_rollout() {
-  api "http://127.0.0.1:$server_port/api/rollouts/$rollout" | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-print("rollout %s: %s" % (r["id"], r["state"]))
-for s in r["stages"]:
-    print("  stage %5s: %d/%d updated, %d failed" % (s["name"], s["updated"], s["targets"], s["failed"]))'
-}
+export OTAKIT_SERVER="http://127.0.0.1:$server_port" OTAKIT_TOKEN="$token"
+"$otakit" publish firmware4.bin.signed --rollout 34%,100%
+rollout=$("$otakit" rollout status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rollouts"][0]["id"])')
 state=running
 for round in 1 2 3 4 5; do  # each round, every device checks once; a stage starts once the last is healthy
   for d in device.flash device2.flash device3.flash; do
     "$otakit" device pull --flash "$d" --layout 1M --public-key public.key --url "$update_url" --json >/dev/null
   done
   echo "after round $round:"
-  show_rollout
-  state=$(api "http://127.0.0.1:$server_port/api/rollouts/$rollout" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+  "$otakit" rollout status "$rollout"
+  state=$("$otakit" rollout status "$rollout" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
   [ "$state" = finished ] && break
 done
 [ "$state" = finished ] || { echo "the rollout did not finish: $state" >&2; exit 1; }
+"$otakit" devices
 for d in device.flash device2.flash device3.flash; do
   printf '%s runs %s\n' "$d" "$("$otakit" device status --flash "$d" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image"]["version"])')"
 done
