@@ -2,8 +2,8 @@
 # Virtual devices (`otakit device pull`, the ESP8266httpUpdate client) update through staged
 # rollouts from `otakit server` on loopback: a healthy image moves stage by stage to finished; an
 # image that fails its post-boot check (the device never confirms it and rolls back) stops its
-# rollout at the first device, and the next device is never offered it. Then kill -9 of the
-# server and a restart: every device, history row and outcome is still there.
+# rollout at the first device, and the next device is never offered it. A check over HTTPS. Then
+# kill -9 of the server and a restart: every device, history row and outcome is still there.
 set -euo pipefail
 otakit=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,11 +13,14 @@ python=python3
 
 start_server() {
   : >"$dir/server.log"
-  "$otakit" server --listen 127.0.0.1:${1:-0} --data "$dir/data" --threads 2 >"$dir/server.log" 2>&1 &
+  "$otakit" server --listen 127.0.0.1:${1:-0} --tls-listen 127.0.0.1:${2:-0} --tls-self-signed --data "$dir/data" \
+    --threads 2 >"$dir/server.log" 2>&1 &
   server_pid=$!
   pids+=($server_pid)
   wait_line "$dir/server.log" "listening on http://127.0.0.1:" 10 || fail "the server did not start: $(cat "$dir/server.log")"
+  wait_line "$dir/server.log" "listening on https://127.0.0.1:" 10 || fail "no https listener: $(cat "$dir/server.log")"
   port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/server.log" | head -1)
+  tls_port=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/server.log" | head -1)
   url=http://127.0.0.1:$port
 }
 api() {  # api METHOD PATH [BODY]: the admin API's JSON answer; fails on an HTTP error
@@ -98,6 +101,11 @@ done
 [ "$(rollout $r2 'd["totals"]["failed"]')" = 1 ] || fail "failed: $(rollout $r2 'd["totals"]')"
 for d in $bad; do [ "$d" = "$first" ] || { pull $d; [ "$(running $d)" != 3.0.0 ] || fail "$d was offered 3.0.0 after the stop"; }; done
 
+# --- The device's BearSSL client checks over HTTPS (the server's OpenSSL, its self-signed certificate).
+timeout 30 "$otakit" device pull --flash "$dir/g0.bin" --url "https://localhost:$tls_port/update" \
+  --ca-file "$dir/data/tls/cert.pem" --json >"$dir/tls.json" 2>"$dir/tls.err" || fail "https pull: $(cat "$dir/tls.json" "$dir/tls.err")"
+[ "$(json 'd["http_status"]' <"$dir/tls.json")" = 304 ] || fail "https pull: $(cat "$dir/tls.json")"
+
 # --- kill -9 and restart: nothing counted is lost.
 before_devices=$(api GET /devices | json 'd["total"]')
 mac=$(api GET /devices | json 'd["devices"][0]["mac"]')
@@ -105,7 +113,7 @@ before_history=$(api GET "/devices/$mac/history?limit=1000" | json 'd["total"]')
 before_r1=$(rollout $r1 'd["totals"]')
 kill -9 "$server_pid"
 wait "$server_pid" 2>/dev/null || true
-start_server "$port"
+start_server "$port" "$tls_port"
 [ "$(api GET /devices | json 'd["total"]')" = "$before_devices" ] || fail "devices lost in the restart"
 [ "$(api GET "/devices/$mac/history?limit=1000" | json 'd["total"]')" = "$before_history" ] || fail "history lost in the restart"
 [ "$(rollout $r1 'd["totals"]')" = "$before_r1" ] || fail "rollout 1 changed in the restart: $(rollout $r1 'd["totals"]')"
