@@ -38,3 +38,6 @@ set_tests_properties(e2e_admin_cli PROPERTIES TIMEOUT 120)
 # The fleet server's dashboard in headless Chromium through Selenium: sign-in, devices, upload, rollouts, phone size.
 add_test(NAME e2e_dashboard_browser COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dashboard_browser.sh $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_dashboard_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
+# kill -9 of `otakit server` (SQLite) under a load of checks: every answered check is in the history.
+add_test(NAME e2e_server_kill_load COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/server_kill_load.py $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_server_kill_load PROPERTIES TIMEOUT 120)

@@ -105,4 +105,8 @@ instances=$(for mac in $(api GET /devices | json '" ".join(x["mac"] for x in d["
 [ "$instances" = "a b " ] || fail "history rows came from '$instances', expected both a and b"
 [ -f "$dir/b/blobs/$(sha256sum "$dir/v2.bin" | cut -c1-2)/$(sha256sum "$dir/v2.bin" | cut -d' ' -f1)" ] ||
   fail "instance b did not cache the blob from the database"
+# kill -9 of a server on PostgreSQL in the middle of a load of checks: nothing answered is lost.
+$pg/createdb -h 127.0.0.1 -p "$pg_port" -U otakit killload
+timeout 120 "$python" "$here/server_kill_load.py" "$otakit" --database "postgresql://otakit@127.0.0.1:$pg_port/killload" ||
+  fail "kill -9 under load on PostgreSQL"
 echo "two instances: OK (rollout finished after one of two instances was killed; each outcome counted once)"
