@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -26,7 +28,37 @@ struct ServerFlags {
   std::string listen;
   std::string tls_listen;
   std::string log_level = "info";
+  std::string config_file;
 };
+
+// The config file: `listen = 127.0.0.1:8070`, `public-key = a.pem` (repeatable), `# comments`.
+// Each line sets its flag, through the flag's own parsing and checks, unless the command line gave it.
+void apply_config_file(const std::string& path, CLI::App& cmd) {
+  std::ifstream in(path);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    const auto trim = [](std::string s) {
+      const size_t a = s.find_first_not_of(" \t\r\"'"), b = s.find_last_not_of(" \t\r\"'");
+      return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    };
+    if (trim(line).empty()) continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos)
+      throw CommandFailure(kExitUsage, fmt::format("{}:{}: expected `name = value`", path, number));
+    const std::string name = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    CLI::Option* option = cmd.get_option_no_throw("--" + name);
+    if (option == nullptr || name == "config")
+      throw CommandFailure(kExitUsage, fmt::format("{}:{}: '{}' is not a flag of otakit server", path, number, name));
+    if (option->count() > 0 && !option->get_allow_extra_args()) continue;  // the command line wins
+    try {
+      option->add_result(value);
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      throw CommandFailure(kExitUsage, fmt::format("{}:{}: {}", path, number, e.what()));
+    }
+  }
+}
 
 struct TokenFlags {
   std::string data_dir;
@@ -133,9 +165,13 @@ void add_server_command(CLI::App& app, RunState& state) {
       "  otakit server --serve-dir bin/ --map devices.map\n"
       "  where devices.map has lines `18:FE:AA:AA:AA:AA door.bin` and `default app.bin`.\n"
       "Several instances: --database postgresql://user@host/db on each, behind a load balancer.\n"
-      "A config file (--config FILE) takes the same names as the long flags, one `name = value` per line.",
+      "A config file (--config FILE) takes the long flags' names, one `name = value` per line:\n"
+      "  listen = 0.0.0.0:8070\n  data = /var/lib/otakit\n  public-key = fleet.pem",
       server::kDefaultPort, server::default_data_dir()));
-  cmd->set_config("--config", "", "Read flags from an INI/TOML file");
+  cmd->add_option("--config", f->config_file,
+                  "Read flags from FILE: `name = value` lines with the long flags' names; the command "
+                  "line wins, and repeatable flags (public-key, update-path) add up")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--listen", f->listen, "ADDRESS:PORT for plain HTTP (default 0.0.0.0:8070; port 0: any free one)");
   cmd->add_option("--data", f->config.data_dir, "Folder for the database and firmware blobs");
   cmd->add_option("--database", f->config.database,
@@ -169,7 +205,10 @@ void add_server_command(CLI::App& app, RunState& state) {
 
   cmd->callback([f, cmd, &state] {
     if (!cmd->get_subcommands().empty()) return;
-    state.exit_code = run_reporting("server", [&] { return serve(*f); });
+    state.exit_code = run_reporting("server", [&] {
+      if (!f->config_file.empty()) apply_config_file(f->config_file, *cmd);
+      return serve(*f);
+    });
   });
 }
 

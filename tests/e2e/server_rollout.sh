@@ -118,4 +118,15 @@ start_server "$port" "$tls_port"
 [ "$(api GET "/devices/$mac/history?limit=1000" | json 'd["total"]')" = "$before_history" ] || fail "history lost in the restart"
 [ "$(rollout $r1 'd["totals"]')" = "$before_r1" ] || fail "rollout 1 changed in the restart: $(rollout $r1 'd["totals"]')"
 [ "$(rollout $r2 'd["state"]')" = stopped ] || fail "rollout 2 is not stopped after the restart"
+# --- A config file takes the long flags' names; a wrong name is refused with its line.
+printf '# the fleet server\nlisten = 127.0.0.1:0\ndata = "%s"\nthreads = 1\n' "$dir/from-config" >"$dir/server.conf"
+"$otakit" server --config "$dir/server.conf" >"$dir/config.log" 2>&1 &
+pids+=($!)
+wait_line "$dir/config.log" "(fleet, data in $dir/from-config)" 10 || fail "--config was not applied: $(cat "$dir/config.log")"
+printf 'listen = 127.0.0.1:0\nlisen = 1\n' >"$dir/bad.conf"
+set +e
+"$otakit" server --config "$dir/bad.conf" >"$dir/bad.log" 2>&1
+rc=$?
+set -e
+[ $rc = 2 ] && grep -q "bad.conf:2: 'lisen' is not a flag" "$dir/bad.log" || fail "a bad config line: exit $rc, $(cat "$dir/bad.log")"
 echo "server rollout: OK (a healthy rollout finished stage by stage, a failing one stopped at its first device, kill -9 lost nothing)"
