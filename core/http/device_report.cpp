@@ -31,19 +31,6 @@ bool parse_u32(const char* value, size_t size, uint32_t* out) {
   return true;
 }
 
-// The original prints %02X; lowercase is accepted too, and stored as bytes.
-bool parse_mac(const char* value, size_t size, uint8_t out[6]) {
-  if (size != 17) return false;
-  for (size_t i = 0; i < 6; ++i) {
-    const char* p = value + i * 3;
-    if (i < 5 && p[2] != ':') return false;
-    const int hi = hex_digit_value(p[0]), lo = hex_digit_value(p[1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return true;
-}
-
 ReportError copy_text(const char* value, size_t size, char* out, size_t limit) {
   if (size > limit) return ReportError::too_long;
   for (size_t i = 0; i < size; ++i) {
@@ -147,6 +134,19 @@ ReportError check_report(const DeviceReport& report, const char** missing) {
     return ReportError::missing_field;
   }
   return ReportError::ok;
+}
+
+// The original prints %02X; lowercase is accepted too, and stored as bytes.
+bool parse_mac(const char* value, size_t size, uint8_t out[6]) {
+  if (size != 17) return false;
+  for (size_t i = 0; i < 6; ++i) {
+    const char* p = value + i * 3;
+    if (i < 5 && p[2] != ':') return false;
+    const int hi = hex_digit_value(p[0]), lo = hex_digit_value(p[1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
 }
 
 void format_mac(const uint8_t mac[6], char out[18]) {

@@ -90,6 +90,9 @@ ReportError check_report(const DeviceReport& report, const char** missing);
 // The name of the field a bit stands for.
 const char* report_field_name(ReportField f);
 
+// Reads "AA:BB:CC:DD:EE:FF" (either case), as in the STA-MAC and AP-MAC fields.
+bool parse_mac(const char* text, size_t size, uint8_t out[6]);
+
 // Writes a MAC as the device sends it, "AA:BB:CC:DD:EE:FF" and a NUL (out: 18 chars).
 void format_mac(const uint8_t mac[6], char out[18]);
 

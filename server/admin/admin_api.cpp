@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <strings.h>
 
-#include <cstring>
 #include <stdexcept>
 
 #include "core/http/device_report.h"
@@ -48,12 +47,10 @@ bool parse_id(const std::string& text, int64_t* id) {
 // A MAC as the device sends it; lowercase and dashes are accepted from operators.
 std::optional<std::string> normal_mac(std::string text) {
   for (char& c : text) c = c == '-' ? ':' : c;
-  http::DeviceReport probe;
-  if (http::add_report_field(probe, http::field::kStaMac, strlen(http::field::kStaMac), text.data(), text.size()) !=
-      http::ReportError::ok)
-    return std::nullopt;
+  uint8_t bytes[6];
+  if (!http::parse_mac(text.data(), text.size(), bytes)) return std::nullopt;
   char mac[18];
-  http::format_mac(probe.sta_mac, mac);
+  http::format_mac(bytes, mac);
   return std::string(mac);
 }
 

@@ -69,8 +69,6 @@ class WorkerHandler final : public RequestHandler {
   }
 
   Response handle(const Request& r) override {
-    for (const std::string& path : shared_.config.update_paths)
-      if (r.path == path) return endpoint_->answer(r);
     if (r.path == "/metrics") return Response::text(200, shared_.metrics.render()).set("Content-Type", "text/plain; version=0.0.4");
     if (r.path == "/healthz") return Response::text(200, "ok");
     if (r.path.rfind("/api/", 0) == 0) {

@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,12 +16,10 @@ namespace otakit::server {
 namespace {
 
 bool parse_mac_key(const std::string& text, std::string* out) {
-  http::DeviceReport probe;
-  if (http::add_report_field(probe, http::field::kStaMac, strlen(http::field::kStaMac), text.data(), text.size()) !=
-      http::ReportError::ok)
-    return false;
+  uint8_t bytes[6];
+  if (!http::parse_mac(text.data(), text.size(), bytes)) return false;
   char mac[18];
-  http::format_mac(probe.sta_mac, mac);
+  http::format_mac(bytes, mac);
   *out = mac;
   return true;
 }

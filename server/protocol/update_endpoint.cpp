@@ -38,14 +38,6 @@ std::variant<CheckReport, Response> admit(const Request& request, Metrics& metri
 }
 }  // namespace
 
-Response UpdateEndpoint::answer(const Request& request) {
-  const auto started = std::chrono::steady_clock::now();
-  auto admitted = admit(request, metrics_);
-  if (auto* refusal = std::get_if<Response>(&admitted)) return std::move(*refusal);
-  const CheckReport& report = std::get<CheckReport>(admitted);
-  return respond(request, report, service_.check(report, now_()), started);
-}
-
 void UpdateEndpoint::answer_async(const Request& request, RequestHandler::Reply reply) {
   const auto started = std::chrono::steady_clock::now();
   auto admitted = admit(request, metrics_);

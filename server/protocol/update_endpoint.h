@@ -33,8 +33,7 @@ using MillisecondClock = std::function<int64_t()>;
 class UpdateEndpoint {
  public:
   UpdateEndpoint(CheckService& service, Metrics& metrics, MillisecondClock now);
-  Response answer(const Request& request);
-  // The same answer, built once the service has recorded the check.
+  // Answers once the service has recorded the check.
   void answer_async(const Request& request, RequestHandler::Reply reply);
 
  private:

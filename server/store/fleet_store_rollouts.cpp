@@ -58,21 +58,18 @@ void FleetStore::settle_rollout(int64_t rollout_id, int64_t now) {
   const auto row = db_.query("SELECT state, current_stage, rules FROM rollouts WHERE id = ?" + lock_suffix(db_),
                              {rollout_id});
   if (row.empty()) return;
-  RolloutStatus status{rollout_state_from_string(as_text(row[0][0])).value_or(RolloutState::canceled),
+  const RolloutStatus status{rollout_state_from_string(as_text(row[0][0])).value_or(RolloutState::canceled),
                        static_cast<uint32_t>(as_int(row[0][1]))};
   const RolloutRules rules = rules_from_json(as_text(row[0][2]));
   const std::vector<StageCounts> counts = counts_of(stage_views(db_, rollout_id, rules));
-  const RolloutStatus before = status;
-  for (size_t step = 0; step <= rules.stages.size(); ++step) {  // an empty stage passes at once
-    const RolloutDecision d = decide_rollout(rules, status, counts);
-    if (d.event == RolloutEvent::none) break;
-    add_history("", now, std::string("rollout_") + to_string(d.event), 0, rollout_id,
-                fmt::format("stage {} of {}: {}", status.current_stage + 1, rules.stages.size(), to_string(d.event)));
-    status = d.next;
-  }
-  if (status.state == before.state && status.current_stage == before.current_stage) return;
+  const RolloutSettlement settled = server::settle_rollout(rules, status, counts);  // empty stages pass at once
+  if (settled.events.empty()) return;
+  for (RolloutEvent event : settled.events)
+    add_history("", now, std::string("rollout_") + to_string(event), 0, rollout_id,
+                fmt::format("{}; now {} at stage {} of {}", to_string(event), to_string(settled.next.state),
+                            settled.next.current_stage + 1, rules.stages.size()));
   db_.query("UPDATE rollouts SET state = ?, current_stage = ?, updated_at = ? WHERE id = ?",
-            {std::string(to_string(status.state)), int64_t{status.current_stage}, now, rollout_id});
+            {std::string(to_string(settled.next.state)), int64_t{settled.next.current_stage}, now, rollout_id});
   bump_revision();
 }
 
