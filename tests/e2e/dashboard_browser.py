@@ -26,18 +26,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-SKIP = 77
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:
-    print("skip: python3-selenium is missing (scripts/install-deps.sh installs it)")
-    sys.exit(SKIP)
+from headless_chromium import (SKIP, CHROMIUM, CHROMEDRIVER, NoSuchElementException, StaleElementReferenceException,
+                              TimeoutException, By, Select, WebDriverWait)
+from headless_chromium import start_browser as headless_start
 
 MACS = [f"18:FE:34:00:00:0{n}" for n in range(1, 5)]
 WAIT = 15  # seconds for anything the page shows after a refresh (every 5 s) or an action
@@ -93,16 +84,8 @@ class Fleet:
 
 
 def start_browser(folder):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                 f"--user-data-dir={os.path.join(folder, 'chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(10)
-    return driver
+    return headless_start(folder, flags=("--window-size=1280,1000",),
+                          capabilities={"goog:loggingPrefs": {"browser": "ALL"}})
 
 
 class Page:

@@ -19,20 +19,10 @@ import tempfile
 import threading
 import urllib.request
 
-SKIP = 77
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-    import trio  # python3-selenium depends on both
-    import trio_websocket
-except ImportError:
-    print("skip: python3-selenium is missing (scripts/install-deps.sh installs it)")
-    sys.exit(SKIP)
+from headless_chromium import (SKIP, CHROMIUM, CHROMEDRIVER, NoSuchElementException, StaleElementReferenceException,
+                              TimeoutException, By, WebDriverWait, start_browser)
+import trio  # for the DevTools connection; headless_chromium checked it is there
+import trio_websocket
 
 
 class Failure(Exception):
@@ -136,16 +126,7 @@ class Device:
         self.log.close()
 
 
-def start_browser(folder):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 f"--user-data-dir={os.path.join(folder, 'chromium-profile')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(10)
-    return driver
+
 
 
 class Page:
