@@ -39,11 +39,23 @@ BootReport Device::boot() {
   // The state is read even when nothing may run, so that tools and tests can see why.
   const bool state_read = ota_->start();
   running_ = read_running_image();
-  if (last_boot_.bootable && state_read) {
-    if (auto_confirm_ && ota_->on_trial()) ota_->mark_valid();
-    start_services();
+  if (last_boot_.action == BootAction::rolled_back) rolled_back_ = true;
+  if (last_boot_.action == BootAction::upgraded) rolled_back_ = false;
+  bool healthy = true;
+  if (last_boot_.bootable && state_read && ota_->on_trial()) {
+    if (health_check_) {
+      healthy = health_check_(running_);
+      healthy ? ota_->mark_valid() : ota_->roll_back();  // a failed write leaves it on trial: rolled back later
+    } else if (auto_confirm_) {
+      ota_->mark_valid();
+    }
   }
+  if (last_boot_.bootable && state_read && healthy) start_services();
   if (on_boot_) on_boot_(last_boot_);
+  if (!healthy) {  // the reset that follows a failed check; the next boot swaps the previous image back
+    if (network_.io != nullptr) reboot_later();
+    else return reboot();
+  }
   return last_boot_;
 }
 
@@ -138,7 +150,9 @@ net::PullDeviceFacts Device::pull_facts() const {
   facts.sketch_md5 = running_.md5;
   facts.chip_size = parts_.layout.flash_size;
   facts.sdk_version = parts_.sdk_version;
-  facts.on_trial = ota_->on_trial();
+  facts.image = ota_->on_trial() ? http::ImageState::trial
+                : rolled_back_     ? http::ImageState::rolled_back
+                                   : http::ImageState::confirmed;
   return facts;
 }
 

@@ -114,6 +114,10 @@ class Device {
   bool rollback() { return ota_->roll_back(); }
 
   void set_auto_confirm(bool on) { auto_confirm_ = on; }
+  // The sketch's post-boot check of a trial image, in place of auto_confirm: true confirms the
+  // image; false gives it up (roll_back) and resets, so the previous image runs again. It runs
+  // before the services start, as a sketch checks its sensors before it calls mark_valid().
+  void set_health_check(std::function<bool(const RunningImage&)> check) { health_check_ = std::move(check); }
   // Called after every boot (the first, each reboot after an OTA update, each power cycle).
   void on_boot(std::function<void(const BootReport&)> observer) { on_boot_ = std::move(observer); }
 
@@ -123,6 +127,9 @@ class Device {
   // ESP.getFreeSketchSpace(): the largest firmware image an update may bring now.
   uint32_t free_sketch_space() const;
   uint32_t boots() const { return boots_; }
+  // The running image came back by a rollback at the last boot and no update began since:
+  // the pull client reports it (x-OTAKit-image: rolled-back) so that a server counts a failure.
+  bool rolled_back() const { return rolled_back_; }
   // Valid from the first boot() on; a new one after every boot, as after a reset.
   Ota& ota() { return *ota_; }
   Updater& updater() { return ota_->updater(); }
@@ -162,10 +169,12 @@ class Device {
   std::unique_ptr<net::PullClient> pull_;
   std::unique_ptr<net::Timer> pull_timer_;
   std::function<void(const BootReport&)> on_boot_;
+  std::function<bool(const RunningImage&)> health_check_;
   BootReport last_boot_;
   RunningImage running_;
   uint32_t boots_ = 0;
   bool auto_confirm_ = true;
+  bool rolled_back_ = false;
 };
 
 }  // namespace otakit::device

@@ -94,7 +94,7 @@ class PullClient::Impl : public std::enable_shared_from_this<PullClient::Impl> {
     c.device.sketch_md5 = facts_.sketch_md5.c_str();
     c.device.chip_size = facts_.chip_size;
     c.device.sdk_version = facts_.sdk_version.c_str();
-    c.device.on_trial = facts_.on_trial;
+    c.device.image = facts_.image;
     c.mode = options_.mode;
     c.fs_size = options_.fs_size;
     c.current_version = options_.current_version.c_str();

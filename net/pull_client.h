@@ -73,7 +73,7 @@ struct PullDeviceFacts {
   std::string sketch_md5;
   uint32_t chip_size = 0;
   std::string sdk_version;
-  bool on_trial = false;  // the running image is not confirmed yet (sent as x-OTAKit-image: trial)
+  http::ImageState image = http::ImageState::unreported;  // x-OTAKit-image; the original sends none
 };
 
 // How one pull ended: HTTPUpdateResult, getLastError(), getLastErrorString(), and more.

@@ -70,6 +70,8 @@ constexpr FieldName kFields[] = {
     {kFieldImageState, field::kImageState},
 };
 
+constexpr ImageState kReportedImageStates[] = {ImageState::confirmed, ImageState::trial, ImageState::rolled_back};
+
 ReportError parse_value(DeviceReport& r, ReportField bit, const char* v, size_t n) {
   switch (bit) {
     case kFieldChipId: return parse_u32(v, n, &r.chip_id) ? ReportError::ok : ReportError::bad_number;
@@ -83,9 +85,14 @@ ReportError parse_value(DeviceReport& r, ReportField bit, const char* v, size_t 
     case kFieldMode: return parse_mode(v, n, &r.mode);
     case kFieldVersion: return copy_text(v, n, r.version, kMaxReportVersion);
     case kFieldImageState:
-      if (n == 5 && memcmp(v, "trial", 5) == 0) r.on_trial = true;
-      else if (!(n == 9 && memcmp(v, "confirmed", 9) == 0)) return ReportError::bad_image_state;
-      return ReportError::ok;
+      for (const ImageState s : kReportedImageStates) {
+        const char* name = image_state_name(s);
+        if (n == strlen(name) && memcmp(v, name, n) == 0) {
+          r.image = s;
+          return ReportError::ok;
+        }
+      }
+      return ReportError::bad_image_state;
   }
   return ReportError::not_a_report_field;
 }

@@ -21,7 +21,7 @@ constexpr const char* kChipSize = "x-ESP8266-chip-size";
 constexpr const char* kSdkVersion = "x-ESP8266-sdk-version";
 constexpr const char* kMode = "x-ESP8266-mode";
 constexpr const char* kVersion = "x-ESP8266-version";
-constexpr const char* kImageState = "x-OTAKit-image";   // ours: "trial" or "confirmed"
+constexpr const char* kImageState = "x-OTAKit-image";   // ours: "confirmed", "trial" or "rolled-back"
 constexpr const char* kUserAgent = "ESP8266-http-Update";  // the User-Agent value
 }  // namespace field
 
@@ -59,7 +59,7 @@ struct DeviceReport {
   char sdk_version[kMaxSdkVersion + 1] = {};
   UpdateMode mode = UpdateMode::sketch;  // sketch when the field is absent
   char version[kMaxReportVersion + 1] = {};
-  bool on_trial = false;  // x-OTAKit-image: trial (an OTAKit device's unconfirmed image)
+  ImageState image = ImageState::unreported;  // x-OTAKit-image (OTAKit devices send it)
 
   bool has(ReportField f) const { return (present & f) != 0; }
 };
@@ -72,7 +72,7 @@ enum class ReportError : uint8_t {
   bad_mac,             // not six two-digit hex groups separated by ':'
   bad_md5,             // not 32 hex digits
   bad_mode,            // not sketch, spiffs or version
-  bad_image_state,     // x-OTAKit-image is not trial or confirmed
+  bad_image_state,     // x-OTAKit-image is not confirmed, trial or rolled-back
   too_long,            // a text longer than its limit
   bad_text,            // a control character or non-ASCII byte in a text
   missing_field,       // check_report: a required field is absent

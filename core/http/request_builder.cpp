@@ -120,6 +120,16 @@ const char* describe(BuildError error) {
 }
 
 // The order is ESP8266HTTPClient::sendHeader's, with httpUpdate's headers where it adds them.
+const char* image_state_name(ImageState state) {
+  switch (state) {
+    case ImageState::unreported: return "";
+    case ImageState::confirmed: return "confirmed";
+    case ImageState::trial: return "trial";
+    case ImageState::rolled_back: return "rolled-back";
+  }
+  return "";
+}
+
 BuildError build_update_request(const UpdateRequest& request, char* out, size_t capacity, size_t* length) {
   const char* path = is_empty(request.path) ? "/" : request.path;
   BuildError error = check_values(request, path);
@@ -138,7 +148,8 @@ BuildError build_update_request(const UpdateRequest& request, char* out, size_t 
   if (!is_empty(request.version)) add_field(text, field::kVersion, request.version);
   add_field(text, "Content-Length", uint32_t(0));
   add_resume_fields(text, request);
-  if (request.device.on_trial) add_field(text, field::kImageState, "trial");
+  if (request.device.image != ImageState::unreported)
+    add_field(text, field::kImageState, image_state_name(request.device.image));
   text.add("\r\n");
   if (text.truncated()) return BuildError::too_small;
   *length = text.size();

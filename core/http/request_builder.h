@@ -10,6 +10,12 @@ namespace otakit::http {
 // x-ESP8266-mode: update(), updateFS() ("spiffs", not "fs"), getAvailableVersion().
 enum class UpdateMode : uint8_t { sketch, spiffs, version };
 
+// Our addition, sent after the original's fields as x-OTAKit-image: what the running image is, so
+// that a fleet server counts an update as healthy only once the device confirms it, and as failed
+// only when the device says it rolled back. The original sends nothing (unreported).
+enum class ImageState : uint8_t { unreported, confirmed, trial, rolled_back };
+const char* image_state_name(ImageState state);  // "confirmed", "trial", "rolled-back"; "" for unreported
+
 // What the device reports about itself in the x-ESP8266-* headers.
 struct DeviceFacts {
   uint32_t chip_id = 0;
@@ -20,9 +26,7 @@ struct DeviceFacts {
   const char* sketch_md5 = "";  // MD5 of the running sketch, 32 lowercase hex digits
   uint32_t chip_size = 0;       // ESP.getFlashChipRealSize(), from the JEDEC id
   const char* sdk_version = "";
-  // Our addition, after the original's fields: the running image is on trial (not confirmed
-  // yet), so a fleet server does not count the update as healthy before the device confirms it.
-  bool on_trial = false;
+  ImageState image = ImageState::unreported;
 };
 
 struct UpdateRequest {

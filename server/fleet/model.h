@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/http/request_builder.h"
+
 namespace otakit::server {
 
 // x-ESP8266-mode, and what kind of image a firmware is.
@@ -45,7 +47,8 @@ struct CheckReport {
   std::string version;  // x-ESP8266-version; empty when not sent
   enum class Mode { sketch, spiffs, version } mode = Mode::sketch;
   std::string address;  // the peer's IP
-  bool on_trial = false;  // the running image is not confirmed yet (OTAKit devices say so)
+  http::ImageState image = http::ImageState::unreported;  // x-OTAKit-image: OTAKit devices say it
+  bool on_trial() const { return image == http::ImageState::trial; }
 };
 
 struct Device {

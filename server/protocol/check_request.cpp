@@ -28,7 +28,7 @@ CheckReport to_check(const http::DeviceReport& d, const std::string& peer) {
            : d.mode == http::UpdateMode::version ? CheckReport::Mode::version
                                                  : CheckReport::Mode::sketch;
   r.address = peer;
-  r.on_trial = d.on_trial;
+  r.image = d.image;
   return r;
 }
 

@@ -16,15 +16,20 @@ struct TargetRow {
   std::string status;
   std::string from_md5;
   int64_t firmware_id;
+  int64_t attempts;
 };
+
+// Offers to a device whose installs keep breaking off before it gives up: then it counts as failed
+// (an image its own key refuses would otherwise be downloaded forever).
+constexpr int64_t kMaxOffers = 10;
 
 std::vector<TargetRow> rollout_rows(Database& db, const std::string& mac) {
   std::vector<TargetRow> rows;
-  for (const Row& row : db.query("SELECT rt.rollout_id, rt.stage, rt.status, rt.from_md5, r.firmware_id "
+  for (const Row& row : db.query("SELECT rt.rollout_id, rt.stage, rt.status, rt.from_md5, r.firmware_id, rt.attempts "
                                  "FROM rollout_targets rt JOIN rollouts r ON r.id = rt.rollout_id WHERE rt.mac = ?",
                                  {mac}))
     rows.push_back({as_int(row[0]), static_cast<uint32_t>(as_int(row[1])), as_text(row[2]), as_text(row[3]),
-                    as_int(row[4])});
+                    as_int(row[4]), as_int(row[5])});
   return rows;
 }
 
@@ -95,21 +100,25 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
     out.first_check = as_int(device[0][2]) == 1;
 
     // Outcomes first: a device that comes back running the target has updated (also one that got
-    // it another way, by push or browser), one that comes back with its old image after
-    // downloading the new one has rolled back.
+    // it another way, by push or browser); one that comes back with its old image after
+    // downloading the new one has failed, unless it is an OTAKit device that says it did not roll
+    // back: its install broke off (a power cut), and it is offered the image again.
     // Without a live rollout there is nothing to count or offer from one: skip the lookup.
     std::vector<TargetRow> rows = cat.rollouts.empty() ? std::vector<TargetRow>{} : rollout_rows(db_, r.sta_mac);
     for (TargetRow& row : rows) {
       if (row.status != "pending" && row.status != "offered" && row.status != "downloaded") continue;
       const Firmware* fw = cat.find(row.firmware_id);
       std::string next, detail;
-      if (fw != nullptr && r.sketch_md5 == fw->device_md5() && r.on_trial) {
+      if (fw != nullptr && r.sketch_md5 == fw->device_md5() && r.on_trial()) {
         next = "downloaded";  // booted, but healthy only once the device confirms it
         if (row.status == "downloaded") continue;
         detail = fmt::format("runs {} on trial, not confirmed yet", fw->name);
       } else if (fw != nullptr && r.sketch_md5 == fw->device_md5()) {
         next = "updated";
         detail = fmt::format("runs {} ({})", fw->name, fw->device_md5());
+      } else if (row.status == "downloaded" && r.image == http::ImageState::confirmed && row.attempts < kMaxOffers) {
+        next = "offered";
+        detail = fmt::format("came back running {} without a rollback: the install did not finish", r.sketch_md5);
       } else if (row.status == "downloaded") {
         next = "failed";
         detail = r.sketch_md5 == row.from_md5 ? fmt::format("came back running its old image {}", r.sketch_md5)
@@ -121,9 +130,10 @@ CheckOutcome FleetStore::record_check(const CheckReport& r, int64_t now, const C
                                      "WHERE rollout_id = ? AND mac = ? AND status = ? RETURNING stage",
                                      {next, now, row.rollout_id, r.sta_mac, row.status});
       if (changed.empty()) continue;  // another instance counted it first
-      add_history(r.sta_mac, now, next == "downloaded" ? "trial" : next, row.firmware_id, row.rollout_id, detail);
+      const char* kind = next == "downloaded" ? "trial" : next == "offered" ? "retry" : next.c_str();
+      add_history(r.sta_mac, now, kind, row.firmware_id, row.rollout_id, detail);
       row.status = next;
-      if (next == "downloaded") continue;
+      if (next == "downloaded" || next == "offered") continue;
       (next == "updated" ? out.outcomes_updated : out.outcomes_failed) += 1;
       settle_rollout(row.rollout_id, now);
     }

@@ -214,30 +214,34 @@ TEST(DeviceReport, WhatTheBuilderWritesReadsBackTheSame) {
 
 namespace {
 
-TEST(DeviceReport, ATrialImageIsSaidAfterTheOriginalsFieldsAndReadBack) {
+TEST(DeviceReport, EachImageStateIsSaidAfterTheOriginalsFieldsAndReadBack) {
   UpdateRequest request;
   request.host = "fleet";
   request.device.sketch_md5 = "0123456789abcdef0123456789abcdef";
   request.device.sdk_version = "2.2.2";
-  request.device.on_trial = true;
   char head[1024];
   size_t length = 0;
+  for (ImageState state : {ImageState::confirmed, ImageState::trial, ImageState::rolled_back}) {
+    request.device.image = state;
+    ASSERT_EQ(build_update_request(request, head, sizeof(head), &length), BuildError::ok);
+    const std::string text(head, length);
+    ASSERT_NE(text.find(std::string("x-OTAKit-image: ") + image_state_name(state) + "\r\n"), std::string::npos);
+    EXPECT_GT(text.find("x-OTAKit-image"), text.find("Content-Length: 0")) << "ours come after the original's";
+    EXPECT_EQ(read_head(text).image, state);
+  }
+  request.device.image = ImageState::unreported;
   ASSERT_EQ(build_update_request(request, head, sizeof(head), &length), BuildError::ok);
-  const std::string text(head, length);
-  ASSERT_NE(text.find("x-OTAKit-image: trial\r\n"), std::string::npos);
-  EXPECT_GT(text.find("x-OTAKit-image"), text.find("Content-Length: 0")) << "ours come after the original's";
-  EXPECT_TRUE(read_head(text).on_trial);
-  request.device.on_trial = false;
-  ASSERT_EQ(build_update_request(request, head, sizeof(head), &length), BuildError::ok);
-  EXPECT_EQ(std::string(head, length).find("x-OTAKit"), std::string::npos) << "a confirmed image adds nothing";
+  EXPECT_EQ(std::string(head, length).find("x-OTAKit"), std::string::npos) << "as the original: nothing added";
 }
 
-TEST(DeviceReport, TheImageStateIsTrialOrConfirmed) {
+TEST(DeviceReport, AnUnknownImageStateIsRefused) {
   DeviceReport r;
-  EXPECT_EQ(add(r, "x-OTAKit-image", "confirmed"), ReportError::ok);
-  EXPECT_FALSE(r.on_trial);
-  DeviceReport s;
-  EXPECT_EQ(add(s, "x-OTAKit-image", "maybe"), ReportError::bad_image_state);
+  EXPECT_EQ(add(r, "x-OTAKit-image", "rolled-back"), ReportError::ok);
+  EXPECT_EQ(r.image, ImageState::rolled_back);
+  for (const char* bad : {"maybe", "Trial", "rolled_back", "confirmed ", ""}) {
+    DeviceReport s;
+    EXPECT_EQ(add(s, "x-OTAKit-image", bad), ReportError::bad_image_state) << bad;
+  }
 }
 
 }  // namespace

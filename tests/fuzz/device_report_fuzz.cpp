@@ -61,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.device.sdk_version = report.sdk_version;
   request.mode = report.mode;
   request.version = report.version;
+  request.device.image = report.image;
   char head[1024];
   size_t length = 0;
   if (build_update_request(request, head, sizeof(head), &length) != BuildError::ok) abort();
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (check_report(again, nullptr) != ReportError::ok) abort();
   if (memcmp(again.sta_mac, report.sta_mac, 6) != 0 || strcmp(again.sketch_md5, report.sketch_md5) != 0 ||
       strcmp(again.sdk_version, report.sdk_version) != 0 || again.free_space != report.free_space ||
-      again.chip_size != report.chip_size || again.mode != report.mode)
+      again.chip_size != report.chip_size || again.mode != report.mode || again.image != report.image)
     abort();
   return 0;
 }

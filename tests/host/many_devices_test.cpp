@@ -190,5 +190,39 @@ TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
   EXPECT_TRUE(unit.runs(next));
 }
 
+TEST(DeviceObject, AFailedHealthCheckRollsBackAndTheDeviceSaysSo) {
+  const FlashLayout& layout = *find_layout("512K");
+  host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
+  device::FleetMember unit(layout);
+  ASSERT_TRUE(BootLoader(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
+  unit.device = std::make_unique<device::Device>(device::DeviceParts{unit.flash, unit.rtc, layout, {}, nullptr});
+  device::Device& dev = *unit.device;
+  std::vector<std::string> checked;
+  dev.set_health_check([&](const device::RunningImage& running) {
+    checked.push_back(running.version);
+    return running.version != "2.0.0";  // this board's sensor fails under 2.0.0
+  });
+  std::vector<BootAction> boots;
+  dev.on_boot([&](const BootReport& r) { boots.push_back(r.action); });
+  ASSERT_EQ(dev.boot().action, BootAction::booted);
+  EXPECT_EQ(dev.pull_facts().image, http::ImageState::confirmed);
+  EXPECT_TRUE(checked.empty()) << "a confirmed image is not checked again";
+  ASSERT_TRUE(dev.stage(next));
+  const BootReport r = dev.reboot();  // without a network the reset after the failed check runs at once
+  EXPECT_EQ(r.action, BootAction::rolled_back) << r.detail;
+  EXPECT_EQ(boots, (std::vector<BootAction>{BootAction::booted, BootAction::upgraded, BootAction::rolled_back}));
+  EXPECT_EQ(checked, std::vector<std::string>{"2.0.0"});
+  EXPECT_TRUE(unit.runs(factory));
+  EXPECT_TRUE(dev.rolled_back());
+  EXPECT_EQ(dev.pull_facts().image, http::ImageState::rolled_back);
+  EXPECT_EQ(dev.reboot().action, BootAction::booted);
+  EXPECT_EQ(dev.pull_facts().image, http::ImageState::rolled_back) << "until the next update";
+  ASSERT_TRUE(dev.stage(image(90001, 3, "2.0.1")));
+  EXPECT_EQ(dev.reboot().action, BootAction::upgraded);
+  EXPECT_FALSE(dev.ota().on_trial()) << "2.0.1 passed its check";
+  EXPECT_FALSE(dev.rolled_back());
+  EXPECT_EQ(dev.pull_facts().image, http::ImageState::confirmed);
+}
+
 }  // namespace
 }  // namespace otakit

@@ -168,6 +168,37 @@ TEST_P(FleetStoreTest, ADeviceBackOnItsOldImageAfterADownloadCountsAsFailed) {
   (void)offer;
 }
 
+TEST_P(FleetStoreTest, AnOtakitDeviceThatRolledBackCountsAsFailed) {
+  register_devices(1);
+  const int64_t id = create("100%", "100%");
+  ASSERT_EQ(check(0, kOldMd5).decision.answer, Answer::offer);
+  store_->record_download(mac(0), new_.id, id, 0, new_.size, true, ++now_);
+  CheckReport back = test::device_check(0, kOldMd5);
+  back.image = otakit::http::ImageState::rolled_back;
+  EXPECT_EQ(store_->record_check(back, ++now_, {}).outcomes_failed, 1);
+  EXPECT_EQ(store_->rollout(id)->stages[0].counts.failed, 1u);
+}
+
+TEST_P(FleetStoreTest, AnOtakitDeviceBackWithoutARollbackNeverInstalledAndIsOfferedAgain) {
+  register_devices(1);
+  const int64_t id = create("100%", "100%");
+  CheckReport report = test::device_check(0, kOldMd5);
+  report.image = otakit::http::ImageState::confirmed;
+  for (int attempt = 1; attempt <= 10; ++attempt) {  // a power cut before each install finished
+    const CheckOutcome o = store_->record_check(report, ++now_, {});
+    ASSERT_EQ(o.decision.answer, Answer::offer) << "attempt " << attempt;
+    EXPECT_EQ(o.outcomes_failed, 0);
+    store_->record_download(mac(0), new_.id, id, 0, new_.size, true, ++now_);
+  }
+  EXPECT_EQ(store_->rollout(id)->stages[0].counts.failed, 0u);
+  int retries = 0;
+  for (const HistoryEntry& h : store_->history(mac(0), 100)) retries += h.event == "retry";
+  EXPECT_EQ(retries, 9);
+  const CheckOutcome last = store_->record_check(report, ++now_, {});
+  EXPECT_EQ(last.outcomes_failed, 1) << "after ten offers it gives up: the device may refuse the image itself";
+  EXPECT_NE(last.decision.answer, Answer::offer);
+}
+
 TEST_P(FleetStoreTest, ACutDownloadIsNotAnOutcome) {
   register_devices(1);
   const int64_t id = create("100%");
