@@ -147,6 +147,7 @@ class PullClient::Impl : public std::enable_shared_from_this<PullClient::Impl> {
     if (e.error == pull::error::kConnectionFailed && !connect_failure_.empty())
       outcome.message += ": " + connect_failure_;
     outcome.available_version = e.available_version;
+    outcome.withheld = e.withheld;
     outcome.written = session_->written();
     outcome.redirects = session_->redirects_followed();
     outcome.resumes = session_->resumes();

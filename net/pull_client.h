@@ -84,6 +84,7 @@ struct PullOutcome {
   uint16_t http_status = 0;    // of the last response; 0 when none arrived
   std::string message;         // what happened, for a person (with the TLS or socket reason)
   std::string available_version;  // version mode with result ok
+  std::string withheld;           // a 304's x-OTAKit-withheld (otakit server): why nothing was offered
   uint32_t written = 0;        // image bytes given to the Updater
   uint8_t redirects = 0;
   uint8_t resumes = 0;            // broken off and continued within this pull

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/http/device_report.h"
 #include "core/proto/time.h"
 #include "core/util/hex.h"
 #include "core/util/text.h"
@@ -109,7 +110,7 @@ void PullSession::reset_pull() {
   total_ = written_ = progress_reported_ = 0;
   peeked_ = 0;
   md5_given_ = md5_valid_ = false;
-  md5_[0] = etag_[0] = available_version_[0] = error_text_[0] = message_[0] = '\0';
+  md5_[0] = etag_[0] = available_version_[0] = withheld_[0] = error_text_[0] = message_[0] = '\0';
   redirects_ = resumes_ = 0;
   from_record_ = store_touched_ = save_failed_ = false;
   saved_offset_ = resumed_from_ = 0;
@@ -396,7 +397,11 @@ void PullSession::fail_status(uint16_t status) {
   TextBuilder text(why, sizeof(why));
   text.add("the server answered ").add_u32(status);
   switch (status) {
-    case 304: return finish(PullResult::no_updates, 0, "no update: the server answered 304 Not Modified");
+    case 304: {
+      const http::HeaderField* reason = parser_.head().fields.find(http::field::kWithheld);
+      if (reason == nullptr || !copy_text(reason->value, withheld_, sizeof(withheld_))) withheld_[0] = '\0';
+      return finish(PullResult::no_updates, 0, "no update: the server answered 304 Not Modified");
+    }
     case 401: return fail(error::kServerUnauthorized, text.add(": wrong or missing credentials").c_str());
     case 403: return fail(error::kServerForbidden, why);
     case 404: return fail(error::kServerFileNotFound, why);
@@ -757,6 +762,7 @@ void PullSession::finish(PullResult result, int32_t code, const char* detail) {
   event.http_status = http_status_;
   event.message = message_;
   event.available_version = available_version_;
+  event.withheld = withheld_;
   emit(event);
 }
 

@@ -143,6 +143,7 @@ struct PullEvent {
   uint16_t http_status = 0;              // of the last response; 0 if none arrived
   const char* message = "";              // what happened, for a person
   const char* available_version = "";    // mode version with result ok: the x-version value
+  const char* withheld = "";             // no_updates: the server's x-OTAKit-withheld, if it sent one
   // log
   proto::LogLevel level = proto::LogLevel::debug;
   const char* text = nullptr;
@@ -155,6 +156,7 @@ class PullSession {
   static constexpr size_t kHeadFields = 24;
   static constexpr size_t kMaxEtag = kResumeMaxEtag;
   static constexpr size_t kMaxVersion = 64;
+  static constexpr size_t kMaxWithheld = 24;
 
   // The session begins, writes, ends and aborts updates on sink from inside its inputs; the sink
   // must not call back into the session. config's pointers must outlive every pull.
@@ -273,6 +275,7 @@ class PullSession {
   uint32_t resumed_from_ = 0;
 
   char available_version_[kMaxVersion + 1] = {};
+  char withheld_[kMaxWithheld + 1] = {};
   char error_text_[24 + Updater::kMessageSize] = {};
   char message_[200] = {};
   char log_text_[4][120] = {};

@@ -7,6 +7,7 @@
 #include <memory>
 #include <variant>
 
+#include "core/http/device_report.h"
 #include "server/protocol/check_request.h"
 
 namespace otakit::server {
@@ -75,6 +76,7 @@ Response UpdateEndpoint::respond(const Request& request, const CheckReport& repo
     response = offer(request, report, outcome);
   } else {
     response.status = 304;
+    response.set(http::field::kWithheld, to_string(outcome.decision.why));
     spdlog::debug("check mac={} answer=304 why={} {}", report.sta_mac, to_string(outcome.decision.why),
                   outcome.decision.reason);
     if (outcome.decision.incompatible())

@@ -508,6 +508,15 @@ TEST_F(Synthetic, VersionModeWithoutXVersionIsMinus109WithTheOriginalsEmptyText)
   EXPECT_EQ(run("HTTP/1.0 403 Forbidden\r\n\r\n").error, -103);
 }
 
+TEST_F(Synthetic, A304SaysWhyNothingWasOfferedWhenTheServerTellsIt) {
+  Seen f = run("HTTP/1.1 304 Not Modified\r\nx-OTAKit-withheld: already_running\r\n\r\n");
+  EXPECT_EQ(f.result, PullResult::no_updates);
+  EXPECT_EQ(f.withheld, "already_running");
+  EXPECT_EQ(run("HTTP/1.0 304 Not Modified\r\n\r\n").withheld, "") << "the original's servers say nothing";
+  EXPECT_EQ(run("HTTP/1.0 304 Not Modified\r\nx-OTAKit-withheld: " + std::string(40, 'x') + "\r\n\r\n").withheld, "")
+      << "too long for the device's buffer: dropped, not cut";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Redirects
 

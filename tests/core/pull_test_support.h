@@ -27,6 +27,7 @@ struct Seen {
   uint16_t http_status = 0;
   std::string message;
   std::string available_version;
+  std::string withheld;
   proto::LogLevel level = proto::LogLevel::debug;
   std::string text;
 };
@@ -46,6 +47,7 @@ inline Seen copy(const PullEvent& e) {
   s.http_status = e.http_status;
   if (e.message) s.message = e.message;
   if (e.available_version) s.available_version = e.available_version;
+  if (e.withheld) s.withheld = e.withheld;
   s.level = e.level;
   if (e.text) s.text = e.text;
   return s;

@@ -118,6 +118,7 @@ TEST_F(EndpointTest, AGarbageMacIsForbiddenWithTheReason) {
 TEST_F(EndpointTest, AFreshServerAnswers304AndRegistersTheDevice) {
   const auto r = test::exchange(port_, check_request(1, kOldMd5));
   EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.header("x-otakit-withheld"), "no_target") << "why nothing is offered";
   const auto list = api("GET", "/api/devices");
   ASSERT_EQ(list.status, 200);
   const auto j = nlohmann::json::parse(list.body);
