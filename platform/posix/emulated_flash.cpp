@@ -24,23 +24,27 @@ FlashStatus EmulatedFlash::read(uint32_t address, void* out, uint32_t len) {
   return FlashStatus::ok;
 }
 
+void tear_operation(uint8_t* cells, uint32_t len, const uint8_t* data, TornMode mode, std::mt19937& rng) {
+  uint32_t done = std::uniform_int_distribution<uint32_t>(0, len - 1)(rng);
+  for (uint32_t i = 0; i < len; ++i) {
+    uint8_t& cell = cells[i];
+    uint8_t target = data == nullptr ? 0xFF : uint8_t(cell & data[i]);
+    if (i < done) {
+      cell = target;
+    } else if (mode == TornMode::random_rest) {
+      uint8_t noise = uint8_t(rng());
+      // A half-erased cell holds anything; a half-programmed cell has some of its 0 bits cleared.
+      cell = data == nullptr ? noise : uint8_t(cell & (target | noise));
+    }
+  }
+}
+
 bool EmulatedFlash::admit(uint32_t address, uint32_t len, const uint8_t* data, bool is_erase) {
   if (power_lost_) return false;
   if (operations_++ != cut_at_) return true;
   power_lost_ = true;
   if (torn_ == TornMode::clean || len == 0) return false;
-  uint32_t done = std::uniform_int_distribution<uint32_t>(0, len - 1)(rng_);
-  for (uint32_t i = 0; i < len; ++i) {
-    uint8_t& cell = bytes_[address + i];
-    uint8_t target = is_erase ? 0xFF : uint8_t(cell & data[i]);
-    if (i < done) {
-      cell = target;
-    } else if (torn_ == TornMode::random_rest) {
-      uint8_t noise = uint8_t(rng_());
-      // A half-erased cell holds anything; a half-programmed cell has some of its 0 bits cleared.
-      cell = is_erase ? noise : uint8_t(cell & (target | noise));
-    }
-  }
+  tear_operation(bytes_ + address, len, is_erase ? nullptr : data, torn_, rng_);
   persist(address, len);
   return false;
 }

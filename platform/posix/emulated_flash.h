@@ -16,6 +16,10 @@ enum class TornMode : uint8_t {
   random_rest,  // a prefix is done, the rest is random (erase) or partly programmed (write)
 };
 
+// What a cut operation leaves in its cells (len > 0): a random prefix is done, the rest keeps its old
+// bytes (keep_rest) or holds noise (random_rest). data is the write's bytes; null for an erase.
+void tear_operation(uint8_t* cells, uint32_t len, const uint8_t* data, TornMode mode, std::mt19937& rng);
+
 struct SectorWear {
   uint32_t reads = 0;
   uint32_t erases = 0;

@@ -14,7 +14,7 @@ otakit_add_test(test_core_espota
   LIBS otakit_core)
 otakit_add_test(test_core_journal SOURCES journal_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_boot_hardening SOURCES boot_hardening_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
-otakit_add_test(test_core_emulated_flash SOURCES emulated_flash_test.cpp LIBS otakit_core otakit_platform_posix)
+otakit_add_test(test_core_emulated_flash SOURCES emulated_flash_test.cpp shared_flash_test.cpp LIBS otakit_core otakit_platform_posix)
 otakit_add_test(test_core_fault_injection SOURCES fault_injection_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_journal_damage SOURCES journal_damage_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
 otakit_add_test(test_core_acceptance SOURCES acceptance_test.cpp LIBS otakit_core otakit_platform_posix otakit_device)
