@@ -74,6 +74,7 @@ nlohmann::json summary_json(const sim::FleetSnapshot& s, const std::string& resu
           {"checks_per_second", s.seconds > 0 ? double(s.checks) / s.seconds : 0.0},
           {"downloads", s.downloads},
           {"staged", s.staged},
+          {"resumes", s.resumes},
           {"updates", s.updates},
           {"updates_per_second", s.seconds > 0 ? double(s.updates) / s.seconds : 0.0},
           {"rollbacks", s.rollbacks},
@@ -160,10 +161,10 @@ int run_fleet(FleetOptions& o) {
   } else {
     fmt::print("{}\n", live_line(last));
     fmt::print("result: {} after {:.1f} s; {} of {} devices up to date; {} checks ({:.0f}/s); {} updates, {} rollbacks, "
-               "{} power cuts; link: {} dropped, {} stalled, {} slowed; shared flash {:.1f} MiB\n",
+               "{} power cuts; link: {} dropped, {} stalled, {} slowed, {} downloads resumed; shared flash {:.1f} MiB\n",
                result, last.seconds, last.up_to_date, last.devices, last.checks,
                last.seconds > 0 ? double(last.checks) / last.seconds : 0.0, last.updates, last.rollbacks,
-               last.power_cuts, last.dropped, last.stalled, last.slowed, double(last.pool_bytes) / (1024.0 * 1024.0));
+               last.power_cuts, last.dropped, last.stalled, last.slowed, last.resumes, double(last.pool_bytes) / (1024.0 * 1024.0));
   }
   if (result == "timeout") {
     fmt::print(stderr,

@@ -123,6 +123,7 @@ FleetSnapshot Fleet::snapshot() const {
   s.checks = get(counters_.checks);
   s.downloads = get(counters_.downloads);
   s.staged = get(counters_.staged);
+  s.resumes = get(counters_.resumes);
   s.updates = get(counters_.updates);
   s.rollbacks = get(counters_.rollbacks);
   s.power_cuts = get(counters_.power_cuts);

@@ -27,7 +27,7 @@ struct FleetSnapshot {
   int up_to_date = 0;  // the last check said the device runs the server's target for it
   int kept_image = 0;  // the last check said the rollout counted it as failed: it keeps its image
   int no_target = 0;
-  uint64_t checks = 0, downloads = 0, staged = 0, updates = 0, rollbacks = 0;
+  uint64_t checks = 0, downloads = 0, staged = 0, resumes = 0, updates = 0, rollbacks = 0;
   uint64_t power_cuts = 0, health_failures = 0, dropped = 0, stalled = 0, slowed = 0;
   uint64_t failures[kFailureCauses] = {};
   uint64_t pool_bytes = 0;  // flash contents held for the whole fleet

@@ -25,6 +25,7 @@ struct FleetCounters {
   std::atomic<uint64_t> checks{0};        // pulls finished
   std::atomic<uint64_t> downloads{0};     // pulls that began a download
   std::atomic<uint64_t> staged{0};        // downloads that staged an image
+  std::atomic<uint64_t> resumes{0};       // broken downloads continued with a Range request
   std::atomic<uint64_t> updates{0};       // boots into a new image that passed its check
   std::atomic<uint64_t> rollbacks{0};     // boots back into the previous image
   std::atomic<uint64_t> power_cuts{0};    // injected, and happened

@@ -89,6 +89,7 @@ void SimulatedDevice::download_started() {
 void SimulatedDevice::pulled(const net::PullOutcome& outcome) {
   if (flash_.power_lost()) return;
   fleet_.counters.count(fleet_.counters.checks);
+  fleet_.counters.resumes.fetch_add(outcome.resumes, std::memory_order_relaxed);
   if (outcome.staged()) {  // the device reboots into it by itself
     fleet_.counters.count(fleet_.counters.staged);
     last_ = LastAnswer::staged;
