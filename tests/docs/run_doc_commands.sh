@@ -91,6 +91,9 @@ declare -A external=(
   [time]="times a command"
   [sudo]="runs as root"
   [python3]="runs a script"
+  [md5sum]="part of a command substitution in a shown command"
+  [cut]="part of a command substitution in a shown command"
+  [echo]="prints"
 )
 here=" sqlite3 pg_dump pg_restore psql createdb nginx curl openssl ctest cmake ninja cp mkdir tar install python3 "
 
