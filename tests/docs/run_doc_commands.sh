@@ -36,7 +36,12 @@ if [ $# -eq 0 ]; then
 fi
 started=$(date +%s)
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+# OTAKIT_DOC_KEEP=1 keeps the scratch folder (each file's output is run/<file>.log there).
+if [ -n "${OTAKIT_DOC_KEEP:-}" ]; then
+  trap 'echo "doc test: scratch folder kept: $scratch" >&2' EXIT
+else
+  trap 'rm -rf "$scratch"' EXIT
+fi
 mkdir -p "$scratch/bin"
 ln -s "$otakit" "$scratch/bin/otakit"
 export PATH="$scratch/bin:$PATH"
@@ -76,6 +81,7 @@ declare -A external=(
   [pg_restore]="restores into a production PostgreSQL database"
   [psql]="talks to a production PostgreSQL database"
   [createdb]="creates a production PostgreSQL database"
+  [createuser]="creates a production PostgreSQL role"
   [nginx]="runs the production load balancer"
   [curl]="talks to a production server"
   [openssl]="makes production certificates"
