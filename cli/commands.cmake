@@ -16,4 +16,5 @@ target_sources(otakit PRIVATE
   publish.cpp
   rollout.cpp
   devices.cpp
+  fleet.cpp
 )
