@@ -93,7 +93,7 @@ def run_size(otakit, devices, interval, quiet):
         token = run(otakit, "server", "token", "create", "--data", "server").strip()
         fleet = ["fleet", "--devices", str(devices), "--factory", "factory.signed", "--public-key", "p.pem",
                  "--update-url", base + "/update", "--interval", interval, "--quiet"]
-        run(otakit, *fleet, "--duration", str(float(interval) + 2))  # every device registers
+        run(otakit, *fleet, "--until-registered", "--timeout", "600")  # every device checks in once
         run(otakit, "publish", "next.signed", "--rollout", "10%,50%,100%", "--server", base, "--token", token)
         checks_before, t0 = server_checks(base), time.monotonic()
         if not quiet:

@@ -29,7 +29,7 @@ struct FleetOptions {
   uint32_t factory_size = 200000;
   std::string public_key;
   double interval_s = 10, http_timeout_s = 5;
-  bool until_updated = false;
+  bool until_updated = false, until_registered = false;
   double timeout_s = 600, duration_s = 0;
   std::string report_path;
   bool json = false, quiet = false;
@@ -141,7 +141,8 @@ int run_fleet(FleetOptions& o) {
   std::function<void()> on_tick = [&] {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (o.until_updated && fleet->all_settled()) result = "updated";
-    else if (o.until_updated && elapsed >= o.timeout_s) result = "timeout";
+    else if (o.until_registered && fleet->all_checked_in()) result = "registered";
+    else if ((o.until_updated || o.until_registered) && elapsed >= o.timeout_s) result = "timeout";
     else if (o.duration_s > 0 && elapsed >= o.duration_s) result = "duration";
     if (result != "running") return signals.cancel();
     if (!o.quiet && ++ticks % 4 == 0) fmt::print(stderr, "{}\n", live_line(fleet->snapshot()));
@@ -166,11 +167,16 @@ int run_fleet(FleetOptions& o) {
                last.seconds > 0 ? double(last.checks) / last.seconds : 0.0, last.updates, last.rollbacks,
                last.power_cuts, last.dropped, last.stalled, last.slowed, last.resumes, double(last.pool_bytes) / (1024.0 * 1024.0));
   }
+  if (result == "timeout" && !o.until_updated) {
+    fmt::print(stderr, "otakit fleet: not every device checked in within {:g} s: is the server at {} up?\n",
+               o.timeout_s, c.update_url);
+    return kExitFailure;
+  }
   if (result == "timeout") {
     fmt::print(stderr,
                "otakit fleet: {} of {} devices run their target after {:g} s: see the server's rollout status "
                "(otakit rollout status) or raise --timeout\n",
-               last.up_to_date, last.devices, o.timeout_s);
+               last.up_to_date + last.kept_image, last.devices, o.timeout_s);
     return kExitFailure;
   }
   return kExitOk;
@@ -220,7 +226,10 @@ void add_fleet_command(CLI::App& app, RunState& state) {
       ->capture_default_str()->transform(CLI::AsSizeValue(false));
   cmd->add_option("--health-fail-rate", o->config.faults.health_fail, "Per device and new image")->check(rate);
   cmd->add_flag("--until-updated", o->until_updated, "Exit once every device runs the server's target for it");
-  cmd->add_option("--timeout", o->timeout_s, "Seconds --until-updated waits before it fails")->capture_default_str();
+  cmd->add_flag("--until-registered", o->until_registered,
+                "Exit once every device has checked in once (a server registers a device at its first check)");
+  cmd->add_option("--timeout", o->timeout_s, "Seconds --until-updated or --until-registered waits before it fails")
+      ->capture_default_str();
   cmd->add_option("--duration", o->duration_s, "Stop after this many seconds (default: at Ctrl-C)");
   cmd->add_option("--report", o->report_path, "Write every device's own account (JSON) to this file at the end");
   cmd->add_flag("--json", o->json, "The final summary as JSON on stdout");

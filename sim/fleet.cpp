@@ -146,6 +146,12 @@ bool Fleet::all_settled() const {
   return true;
 }
 
+bool Fleet::all_checked_in() const {
+  for (const auto& d : devices_)
+    if (d->last_answer() == LastAnswer::none) return false;
+  return true;
+}
+
 std::vector<DeviceRecord> Fleet::records() const {
   std::vector<DeviceRecord> out;
   out.reserve(devices_.size());

@@ -48,6 +48,8 @@ class Fleet {
   FleetSnapshot snapshot() const;
   // Every device idle, its last check saying it runs its target or keeps its image after a failure.
   bool all_settled() const;
+  // Every device has finished a check (so a server has registered it).
+  bool all_checked_in() const;
   // Every device's own account; only after stop().
   std::vector<DeviceRecord> records() const;
   unsigned threads() const { return unsigned(loops_.size()); }

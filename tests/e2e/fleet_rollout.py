@@ -64,7 +64,7 @@ def main():
                  "--update-url", base + "/update", "--interval", "1", "--seed", "7", "--quiet"]
 
         # Every device registers with its first check; then the rollout, in three stages.
-        run(*fleet, "--duration", "3", timeout=60)
+        run(*fleet, "--until-registered", "--timeout", "120", timeout=150)
         listed = json.loads(run("devices", *env_args, "--limit", "10000", "--json"))
         if listed["total"] != DEVICES:
             fail(f"{listed['total']} devices registered, not {DEVICES}")
