@@ -23,7 +23,8 @@ struct RunState {
   X(server)                \
   X(publish)               \
   X(rollout)               \
-  X(devices)
+  X(devices)               \
+  X(demo)
 
 #define OTAKIT_DECLARE_COMMAND(name) void add_##name##_command(CLI::App& app, RunState& state);
 OTAKIT_COMMANDS(OTAKIT_DECLARE_COMMAND)
