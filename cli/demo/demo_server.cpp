@@ -39,9 +39,7 @@ DemoServer::DemoServer(const std::string& data_dir, uint16_t port, const std::st
   try {
     server_.start();
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("the fleet server did not start on 127.0.0.1:{}: {} (another program may "
-                                         "hold the port: pass --port N, or --port 0 for any free one)",
-                                         port, e.what()));
+    throw std::runtime_error(fmt::format("{} (for otakit demo: --port N, or --port 0 for any free one)", e.what()));
   }
   runner_ = std::thread([this] { server_.run(); });
 }
