@@ -16,6 +16,7 @@ target_sources(otakit PRIVATE
   publish.cpp
   rollout.cpp
   devices.cpp
+  fleet.cpp
   server_token.cpp
   demo.cpp
   demo/scenario.cpp

@@ -24,6 +24,7 @@ struct RunState {
   X(publish)               \
   X(rollout)               \
   X(devices)               \
+  X(fleet)                 \
   X(demo)
 
 #define OTAKIT_DECLARE_COMMAND(name) void add_##name##_command(CLI::App& app, RunState& state);

@@ -132,6 +132,7 @@ class Device {
   bool rolled_back() const { return rolled_back_; }
   // Valid from the first boot() on; a new one after every boot, as after a reset.
   Ota& ota() { return *ota_; }
+  const Ota& ota() const { return *ota_; }
   Updater& updater() { return ota_->updater(); }
   // Changes (boot options, verifier) take effect at the next boot.
   DeviceParts& parts() { return parts_; }

@@ -30,6 +30,8 @@ posix::FileFlash open_flash(const std::string& path, uint32_t size) {
   }
 }
 
+}  // namespace
+
 crypto::RsaPublicKey load_public_key(const std::string& path) {
   std::vector<uint8_t> pem;
   try {
@@ -44,8 +46,6 @@ crypto::RsaPublicKey load_public_key(const std::string& path) {
                            ": pass an RSA public key in PEM (otakit keygen writes one)");
   return key;
 }
-
-}  // namespace
 
 uint32_t chip_id_for(const std::string& flash_path) {
   uint32_t h = 2166136261u;

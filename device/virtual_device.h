@@ -69,4 +69,7 @@ const FlashLayout& layout_or_throw(const std::string& name);
 // A stable chip ID per flash file, so hostnames (esp8266-xxxxxx) stay the same across runs.
 uint32_t chip_id_for(const std::string& flash_path);
 
+// An RSA public key (PEM) for the devices' signature check; DeviceInputError says what to pass.
+crypto::RsaPublicKey load_public_key(const std::string& path);
+
 }  // namespace otakit::device

@@ -12,8 +12,9 @@ declare -A allowed=(
   [host]="core files host"
   [net]="core net"
   [device]="core platform net files device"
+  [sim]="core platform net files device sim"
   [server]="core files host server"
-  [cli]="core platform net files host device server cli"
+  [cli]="core platform net files host device sim server cli"
 )
 status=0
 for part in "${!allowed[@]}"; do

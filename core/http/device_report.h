@@ -23,7 +23,8 @@ constexpr const char* kMode = "x-ESP8266-mode";
 constexpr const char* kVersion = "x-ESP8266-version";
 constexpr const char* kImageState = "x-OTAKit-image";   // ours: "confirmed", "trial" or "rolled-back"
 // Ours, on a 304 from otakit server: why nothing is offered (already_running, same_version,
-// no_target, too_large, wrong_flash, downgrade, wrong_kind), so a device knows it runs its target.
+// no_target, failed_here, too_large, wrong_flash, downgrade, wrong_kind), so a device knows it
+// runs its target, or keeps its image after failing a rollout.
 constexpr const char* kWithheld = "x-OTAKit-withheld";
 constexpr const char* kUserAgent = "ESP8266-http-Update";  // the User-Agent value
 }  // namespace field

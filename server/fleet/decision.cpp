@@ -21,6 +21,7 @@ const char* to_string(Withheld why) {
   switch (why) {
     case Withheld::none: return "none";
     case Withheld::no_target: return "no_target";
+    case Withheld::failed_here: return "failed_here";
     case Withheld::already_running: return "already_running";
     case Withheld::same_version: return "same_version";
     case Withheld::too_large: return "too_large";
@@ -38,6 +39,8 @@ bool Decision::incompatible() const {
 Decision decide_update(const DecisionInputs& in, const Target& target) {
   const CheckReport& r = in.report;
   const Firmware* fw = target.firmware;
+  if (fw == nullptr && target.failed_here)
+    return withhold(Withheld::failed_here, fmt::format("{} counted this device as failed; it keeps its image", target.source));
   if (fw == nullptr) return withhold(Withheld::no_target, "no firmware is targeted at this device");
   if (!kind_matches(r.mode, fw->kind))
     return withhold(Withheld::wrong_kind, fmt::format("the target is a {} image", to_string(fw->kind)));

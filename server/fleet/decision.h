@@ -13,6 +13,8 @@ struct Target {
   const Firmware* firmware = nullptr;
   int64_t rollout_id = 0;  // 0: not a rollout
   std::string source;
+  // No firmware because the newest rollout for the device counted it as failed: it keeps its image.
+  bool failed_here = false;
 };
 
 enum class Answer {
@@ -21,7 +23,17 @@ enum class Answer {
 };
 
 // Why an image is withheld. Each has its own history text and metric label.
-enum class Withheld { none, no_target, already_running, same_version, too_large, wrong_flash, downgrade, wrong_kind };
+enum class Withheld {
+  none,
+  no_target,
+  failed_here,  // the device failed the rollout that targets it: it stays on its image
+  already_running,
+  same_version,
+  too_large,
+  wrong_flash,
+  downgrade,
+  wrong_kind,
+};
 const char* to_string(Withheld why);
 
 struct Decision {

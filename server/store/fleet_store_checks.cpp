@@ -51,7 +51,14 @@ Target resolve_target(const FleetStore::Catalog& cat, const std::vector<TargetRo
   int64_t best_time = -1;
   for (const TargetRow& row : rows) {
     auto it = cat.rollouts.find(row.rollout_id);
-    if (it == cat.rollouts.end() || !rollout_offers(it->second, row)) continue;
+    if (it == cat.rollouts.end()) continue;
+    if (!rollout_offers(it->second, row)) {
+      if (row.status == "failed" && it->second.created_at >= best_time) {
+        best = Target{nullptr, 0, fmt::format("rollout {}", row.rollout_id), true};
+        best_time = it->second.created_at;
+      }
+      continue;
+    }
     if (it->second.created_at >= best_time) {
       best = Target{cat.find(it->second.firmware_id), row.rollout_id,
                     fmt::format("rollout {}, stage {}", row.rollout_id, row.stage + 1)};

@@ -406,6 +406,10 @@
       case 'wrong_flash':
       case 'downgrade':
         return {key: 'failed', label: 'failed', detail: `cannot take its target: ${r.reason}`};
+      case 'failed_here': {
+        const outcome = events.find((h) => h.event === 'failed');
+        return {key: 'failed', label: 'failed', detail: outcome ? outcome.detail : r.reason};
+      }
       case 'no_target': {
         // A device that failed a rollout is not offered it again: it keeps showing the failure.
         const outcome = events.find((h) => h.event === 'failed' || h.event === 'updated' || h.event === 'offer');
