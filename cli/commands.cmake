@@ -17,4 +17,17 @@ target_sources(otakit PRIVATE
   rollout.cpp
   devices.cpp
   fleet.cpp
+  server_token.cpp
+  demo.cpp
+  demo/scenario.cpp
+  demo/demo_folder.cpp
+  demo/firmware_kit.cpp
+  demo/demo_server.cpp
+  demo/demo_fleet.cpp
+  demo/fleet_hooks.cpp
+  demo/uploads.cpp
+  demo/rollout_watch.cpp
+  demo/event_wait.cpp
+  demo/live_view.cpp
+  demo/result_table.cpp
 )

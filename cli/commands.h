@@ -23,8 +23,9 @@ struct RunState {
   X(server)                \
   X(publish)               \
   X(rollout)               \
-  X(devices)              \
-  X(fleet)
+  X(devices)               \
+  X(fleet)                 \
+  X(demo)
 
 #define OTAKIT_DECLARE_COMMAND(name) void add_##name##_command(CLI::App& app, RunState& state);
 OTAKIT_COMMANDS(OTAKIT_DECLARE_COMMAND)

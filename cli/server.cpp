@@ -4,8 +4,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <filesystem>
 #include <algorithm>
 #include <fstream>
 #include <memory>
@@ -13,12 +11,9 @@
 
 #include "cli/command_failure.h"
 #include "cli/commands.h"
+#include "cli/server_token.h"
 #include "net/endpoint.h"
-#include "server/admin/admin_api.h"
 #include "server/app/fleet_server.h"
-#include "server/store/database.h"
-#include "server/store/fleet_store.h"
-#include "server/store/migrations.h"
 
 namespace otakit::cli {
 namespace {
@@ -124,17 +119,8 @@ int serve(ServerFlags& f) {
 
 int create_token(const TokenFlags& f) {
   const std::string data = f.data_dir.empty() ? server::default_data_dir() : f.data_dir;
-  const std::string url = f.database.empty() ? "sqlite:" + data + "/fleet.db" : f.database;
-  std::filesystem::create_directories(data);
-  auto db = server::open_database(url);
-  server::migrate(*db, server::fleet_migrations());
-  server::FleetStore store(*db, "cli");
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  const server::NewToken token = server::generate_token();
-  const int64_t expires = f.expires_days > 0 ? now + int64_t{f.expires_days} * 86400000 : 0;
-  const int64_t id = store.add_token(f.name, token.sha256, now, expires);
+  const CreatedToken token = create_admin_token(data, f.database, f.name, f.expires_days);
+  const int64_t id = token.id, expires = token.expires_at;
   if (f.json) {
     fmt::print("{{\"id\": {}, \"name\": \"{}\", \"token\": \"{}\", \"expires_at\": {}}}\n", id, f.name, token.token,
                expires);

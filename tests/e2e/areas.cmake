@@ -41,3 +41,6 @@ set_tests_properties(e2e_dashboard_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOU
 # kill -9 of `otakit server` (SQLite) under a load of checks: every answered check is in the history.
 add_test(NAME e2e_server_kill_load COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/server_kill_load.py $<TARGET_FILE:otakit>)
 set_tests_properties(e2e_server_kill_load PROPERTIES TIMEOUT 120)
+# `otakit demo`: the whole scenario in one process (push, browser upload, staged rollouts), checked by its JSON table.
+add_test(NAME e2e_demo COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/demo.sh $<TARGET_FILE:otakit>)
+set_tests_properties(e2e_demo PROPERTIES TIMEOUT 180)
