@@ -9,7 +9,7 @@ target_link_libraries(bench_push PRIVATE otakit_device otakit_net otakit_platfor
 target_compile_definitions(bench_push PRIVATE OTAKIT_BINARY_PATH="$<TARGET_FILE:otakit>")
 add_dependencies(bench_push otakit)
 add_executable(bench_many_devices bench_many_devices.cpp run_quiet.cpp)
-target_link_libraries(bench_many_devices PRIVATE otakit_device otakit_host CLI11::CLI11 fmt::fmt otakit_warnings)
+target_link_libraries(bench_many_devices PRIVATE otakit_device otakit_sim otakit_host CLI11::CLI11 fmt::fmt otakit_warnings)
 target_compile_definitions(bench_many_devices PRIVATE OTAKIT_BINARY_PATH="$<TARGET_FILE:otakit>")
 add_dependencies(bench_many_devices otakit)
 add_executable(bench_http_update bench_http_update.cpp heap_counter.cpp timed_run.cpp)

@@ -16,20 +16,14 @@
 #include "device/loopback_fleet.h"
 #include "files/file_io.h"
 #include "host/image_builder.h"
+#include "sim/fleet.h"
 
 namespace {
 
 using namespace otakit;
 using Clock = std::chrono::steady_clock;
 
-double rss_mib() {
-  long pages = 0, resident = 0;
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  std::fclose(f);
-  return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
+double rss_mib() { return sim::resident_kib() / 1024.0; }
 
 host::Bytes image(uint32_t size, uint64_t seed, const char* version) {
   host::ImageSpec spec;

@@ -164,12 +164,20 @@ TEST(SimulatedFleet, TwoHundredDevicesAdvertiseThroughOneMdnsSocket) {
   }
 }
 
+// One device without a network, its flash holding factory; null if the factory install fails.
+std::unique_ptr<device::FleetMember> unit_with(const FlashLayout& layout, const host::Bytes& factory) {
+  auto unit = std::make_unique<device::FleetMember>(layout);
+  if (!BootLoader(unit->flash, layout, unit->rtc).provision(factory.data(), uint32_t(factory.size()))) return nullptr;
+  unit->device = std::make_unique<device::Device>(device::DeviceParts{unit->flash, unit->rtc, layout, {}, nullptr});
+  return unit;
+}
+
 TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
-  device::FleetMember unit(layout);
-  ASSERT_TRUE(BootLoader(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
-  unit.device = std::make_unique<device::Device>(device::DeviceParts{unit.flash, unit.rtc, layout, {}, nullptr});
+  std::unique_ptr<device::FleetMember> provisioned = unit_with(layout, factory);
+  ASSERT_TRUE(provisioned);
+  device::FleetMember& unit = *provisioned;
   device::Device& dev = *unit.device;
   dev.set_auto_confirm(false);
   ASSERT_EQ(dev.boot().action, BootAction::booted);
@@ -193,9 +201,9 @@ TEST(DeviceObject, StagesRollsBackAndConfirmsWithoutANetwork) {
 TEST(DeviceObject, AFailedHealthCheckRollsBackAndTheDeviceSaysSo) {
   const FlashLayout& layout = *find_layout("512K");
   host::Bytes factory = image(60000, 1, "1.0.0"), next = image(90001, 2, "2.0.0");
-  device::FleetMember unit(layout);
-  ASSERT_TRUE(BootLoader(unit.flash, layout, unit.rtc).provision(factory.data(), uint32_t(factory.size())));
-  unit.device = std::make_unique<device::Device>(device::DeviceParts{unit.flash, unit.rtc, layout, {}, nullptr});
+  std::unique_ptr<device::FleetMember> provisioned = unit_with(layout, factory);
+  ASSERT_TRUE(provisioned);
+  device::FleetMember& unit = *provisioned;
   device::Device& dev = *unit.device;
   std::vector<std::string> checked;
   dev.set_health_check([&](const device::RunningImage& running) {
