@@ -13,6 +13,11 @@ build=${1:-build}
 # read-only data), data, bss.
 linked_sizes() {  # MAP ARCHIVE_NAME
   awk -v lib="$2" '
+    function hex(s,   i, n) {  # mawk has no strtonum
+      n = 0
+      for (i = 3; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+      return n
+    }
     /^Linker script and memory map/ { on = 1; next }
     !on { next }
     /^ [.A-Za-z_][^ ]*$/ { pending = $1; next }   # a long section name: address and size follow
@@ -21,7 +26,7 @@ linked_sizes() {  # MAP ARCHIVE_NAME
       if (pending != "" && $1 ~ /^0x/) { name = pending; addr = $1; size = $2; file = $3 }
       pending = ""
       if (file !~ lib "\\(" || size !~ /^0x/) next
-      n = strtonum(size)
+      n = hex(size)
       if (name ~ /^\.(text|literal|rodata)/) text += n
       else if (name ~ /^\.data/) data += n
       else if (name ~ /^\.bss/ || name == "COMMON") bss += n
@@ -62,5 +67,5 @@ done
 echo
 echo "The original (shared/facts/esp8266-ota.md): eboot must fit sector 0 (4,096 bytes, the app"
 echo "starts at 0x1000); the Updater takes a 4,096-byte heap buffer (256 bytes when free heap is"
-echo "8,192 or less); eboot's gzip copy uses a 32 KB dictionary; the core runs the RSA verify on"
-echo "a separate stack (\"stack thunk\"). The facts sheet gives no .text/.data/.bss or stack figures."
+echo "8,192 or less); eboot's gzip copy uses a 32 KB dictionary; the ESP8266 Arduino core runs the"
+echo "RSA verify on a separate stack (\"stack thunk\"). The facts sheet gives no .text or stack figures."

@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 mcu=ON
 [ "${OTAKIT_SKIP_MCU:-0}" = 1 ] && mcu=OFF
 if [ ! -f build/build.ninja ] || ! grep -qx "OTAKIT_MCU:BOOL=$mcu" build/CMakeCache.txt; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTAKIT_MCU=$mcu >/dev/null
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTAKIT_MCU:BOOL=$mcu >/dev/null
 fi
 cmake --build build "$@"
