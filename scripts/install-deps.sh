@@ -18,7 +18,7 @@ packages=(
 # The on-target self-test (tests/mcu): QEMU for lx106 and Cortex-M3 and the Arm compiler. About
 # 159 MB to download and 1.1 GB on disk; OTAKIT_SKIP_MCU=1 leaves them out.
 if [ "${OTAKIT_SKIP_MCU:-0}" != 1 ]; then
-  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-misc qemu-system-arm)
+  packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-misc qemu-system-arm dpkg-dev)
 fi
 
 missing=()
@@ -27,10 +27,12 @@ for p in "${packages[@]}"; do
 done
 # Node may come from another source (NodeSource ships npm inside its nodejs): check the commands.
 command -v npm >/dev/null || missing+=(nodejs npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "Installing: ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "Installing: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# BearSSL's C sources for the targets (Debian's source package; .deps/bearssl).
+[ "${OTAKIT_SKIP_MCU:-0}" = 1 ] || "$(dirname "$0")/fetch-bearssl-source.sh"
