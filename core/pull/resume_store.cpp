@@ -67,15 +67,20 @@ void resume_url_hash(const char* url, uint8_t out[crypto::kSha256Size]) {
   sha.finish(out);
 }
 
+bool resume_etag_usable(const char* etag, size_t length) {
+  if (length < 2 || length > kResumeMaxEtag || etag[0] != '"' || etag[length - 1] != '"') return false;
+  for (size_t i = 0; i < length; ++i)
+    if (uint8_t(etag[i]) < 0x21 || uint8_t(etag[i]) > 0x7E) return false;  // nothing a header could not carry
+  return true;
+}
+
 bool resume_record_plausible(const ResumeRecord& r) {
   size_t etag_length = bounded_length(r.etag, sizeof(r.etag));
   size_t md5_length = bounded_length(r.md5, sizeof(r.md5));
   if (etag_length > kResumeMaxEtag || md5_length >= sizeof(r.md5)) return false;  // not terminated
-  bool etag = etag_length >= 2 && r.etag[0] == '"' && r.etag[etag_length - 1] == '"';
+  bool etag = resume_etag_usable(r.etag, etag_length);
   bool md5 = md5_length == 32 && is_hex(r.md5, 32);
   if ((etag_length != 0 && !etag) || (md5_length != 0 && !md5) || (!etag && !md5)) return false;
-  for (size_t i = 0; i < etag_length; ++i)
-    if (uint8_t(r.etag[i]) < 0x21 || uint8_t(r.etag[i]) > 0x7E) return false;  // nothing a header could not carry
   if (r.command != UpdateCommand::flash && r.command != UpdateCommand::filesystem) return false;
   return r.offset > 0 && r.offset % kSectorSize == 0 && r.offset < r.total;
 }

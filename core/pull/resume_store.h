@@ -39,6 +39,10 @@ struct ResumeRecord {
 // The SHA-256 of a URL as given, credentials and all (only the hash is stored).
 void resume_url_hash(const char* url, uint8_t out[crypto::kSha256Size]);
 
+// Whether an ETag can identify an image in a record: strong (quoted, no W/), at most
+// kResumeMaxEtag bytes, printable ASCII only. Others (obs-text, say) are not remembered.
+bool resume_etag_usable(const char* etag, size_t length);
+
 // Whether a record could describe a resumable download: an ETag or an MD5 of the right form, a
 // known command, and an offset of whole sectors below the size.
 bool resume_record_plausible(const ResumeRecord& record);

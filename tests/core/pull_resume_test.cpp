@@ -185,6 +185,32 @@ TEST_F(PullAcrossReset, AnXMd5AloneIdentifiesTheImageWithoutIfRange) {
   expect_boots(next);
 }
 
+// Found by fuzz_pull_session: an ETag with obs-text (legal in HTTP) was kept, and the record
+// saved with it was one the store itself calls corrupt.
+TEST_F(PullAcrossReset, AnETagARecordCannotHoldIsIgnoredAndTheMd5IdentifiesTheImage) {
+  const std::string too_long = "\"" + std::string(kResumeMaxEtag, 'e') + "\"";
+  for (const std::string& etag : {std::string("\"v\xb8\""), std::string("W/\"v2\""), std::string("\"a b\""), too_long}) {
+    SCOPED_TRACE(etag);
+    interrupted_pull(30000, resumable_head("ETag: " + etag + "\r\nx-MD5: " + md5 + "\r\n"));
+    ResumeRecord record = stored();
+    EXPECT_EQ(record.etag[0], '\0');
+    EXPECT_EQ(record.offset, 28672u);
+    EXPECT_TRUE(resume_record_plausible(record));
+  }
+  Driver driver(config, *sink);
+  std::string request = driver.start_and_connect();
+  EXPECT_EQ(range_of(request), "28672");
+  EXPECT_EQ(request.find("If-Range"), std::string::npos) << request;
+  driver.feed(partial_head(28672, "x-MD5: " + md5 + "\r\n") + image.substr(28672), 1460);
+  EXPECT_EQ(driver.finished().result, PullResult::ok) << driver.finished().message;
+  expect_boots(next);
+}
+
+TEST_F(PullAcrossReset, AnETagARecordCannotHoldWithoutAnMd5LeavesNoRecord) {
+  interrupted_pull(30000, resumable_head("ETag: \"v\xb8\"\r\n"));
+  EXPECT_TRUE(store_empty());
+}
+
 TEST_F(PullAcrossReset, ACorruptNewestRecordFallsBackToTheOneBeforeAndNoneLeftStartsOver) {
   interrupted_pull(50000, resumable_head(etag_and_md5()));
   // The newest slot (the 12th record) is damaged: its CRC fails, the 11th stands.
