@@ -150,7 +150,7 @@ net::PullDeviceFacts Device::pull_facts() const {
   facts.sketch_md5 = running_.md5;
   facts.chip_size = parts_.layout.flash_size;
   facts.sdk_version = parts_.sdk_version;
-  facts.image = ota_->on_trial() ? http::ImageState::trial
+  facts.image = ota_ && ota_->on_trial() ? http::ImageState::trial
                 : rolled_back_     ? http::ImageState::rolled_back
                                    : http::ImageState::confirmed;
   return facts;

@@ -232,5 +232,19 @@ TEST(DeviceObject, AFailedHealthCheckRollsBackAndTheDeviceSaysSo) {
   EXPECT_EQ(dev.pull_facts().image, http::ImageState::confirmed);
 }
 
+TEST(DeviceObject, ItsFactsBeforeTheFirstBootNameNoImage) {
+  const FlashLayout& layout = *find_layout("512K");
+  std::unique_ptr<device::FleetMember> provisioned = unit_with(layout, image(60000, 1, "1.0.0"));
+  ASSERT_TRUE(provisioned);
+  device::Device& dev = *provisioned->device;
+  net::PullDeviceFacts before = dev.pull_facts();
+  EXPECT_EQ(before.free_space, 0u) << "nothing can be staged before the boot path ran";
+  EXPECT_EQ(before.sketch_size, 0u);
+  EXPECT_EQ(before.image, http::ImageState::confirmed);
+  ASSERT_EQ(dev.boot().action, BootAction::booted);
+  EXPECT_EQ(dev.pull_facts().sketch_size, 60000u);
+  EXPECT_GT(dev.pull_facts().free_space, 0u);
+}
+
 }  // namespace
 }  // namespace otakit
