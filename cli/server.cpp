@@ -1,10 +1,14 @@
 // `otakit server`: the fleet update server for ESP8266httpUpdate clients (and the virtual
-// device), and `otakit server token create` for the admin API's tokens.
+// device), and `otakit server token create|list|revoke` for the admin API's tokens.
+#include <fmt/chrono.h>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -60,7 +64,9 @@ struct TokenFlags {
   std::string database;
   std::string name = "admin";
   int expires_days = 0;
+  int64_t id = 0;
   bool json = false;
+  std::string data() const { return data_dir.empty() ? server::default_data_dir() : data_dir; }
 };
 
 void apply_listen(const std::string& text, std::string* address, uint16_t* port, const char* flag) {
@@ -118,8 +124,7 @@ int serve(ServerFlags& f) {
 }
 
 int create_token(const TokenFlags& f) {
-  const std::string data = f.data_dir.empty() ? server::default_data_dir() : f.data_dir;
-  const CreatedToken token = create_admin_token(data, f.database, f.name, f.expires_days);
+  const CreatedToken token = create_admin_token(f.data(), f.database, f.name, f.expires_days);
   const int64_t id = token.id, expires = token.expires_at;
   if (f.json) {
     fmt::print("{{\"id\": {}, \"name\": \"{}\", \"token\": \"{}\", \"expires_at\": {}}}\n", id, f.name, token.token,
@@ -130,6 +135,37 @@ int create_token(const TokenFlags& f) {
                        "Use it as: export OTAKIT_TOKEN={}\n",
                id, f.name, token.token);
   }
+  return kExitOk;
+}
+
+std::string utc_minute(int64_t ms) { return fmt::format("{:%Y-%m-%d %H:%M}", fmt::gmtime(std::time_t(ms / 1000))); }
+
+int list_tokens(const TokenFlags& f) {
+  const std::vector<server::TokenView> tokens = list_admin_tokens(f.data(), f.database);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  if (f.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const server::TokenView& t : tokens)
+      list.push_back({{"id", t.id}, {"name", t.name}, {"created_at", t.created_at}, {"expires_at", t.expires_at},
+                      {"revoked", t.revoked}});
+    fmt::print("{}\n", list.dump(2));
+    return kExitOk;
+  }
+  fmt::print("{:<5} {:<20} {:<17} {:<17} {}\n", "ID", "NAME", "CREATED (UTC)", "EXPIRES (UTC)", "STATE");
+  for (const server::TokenView& t : tokens) {
+    const char* state = t.revoked ? "revoked" : t.expires_at != 0 && t.expires_at <= now ? "expired" : "valid";
+    fmt::print("{:<5} {:<20} {:<17} {:<17} {}\n", t.id, t.name, utc_minute(t.created_at),
+               t.expires_at == 0 ? "never" : utc_minute(t.expires_at), state);
+  }
+  if (tokens.empty()) fmt::print(stderr, "no tokens yet: make one with `otakit server token create`\n");
+  return kExitOk;
+}
+
+int revoke_token(const TokenFlags& f) {
+  if (!revoke_admin_token(f.data(), f.database, f.id))
+    throw CommandFailure(kExitUsage, fmt::format("no token with id {}: `otakit server token list` shows them", f.id));
+  fmt::print(stderr, "token {} revoked; requests with it get 401 from now on\n", f.id);
   return kExitOk;
 }
 
@@ -186,8 +222,18 @@ void add_server_command(CLI::App& app, RunState& state) {
   create->add_option("--name", t->name, "A label for the token");
   create->add_option("--expires-days", t->expires_days, "Days until it expires (default: never)");
   create->add_flag("--json", t->json, "Print id, token and expiry as JSON");
+  CLI::App* list = token->add_subcommand("list", "List the tokens: id, name, times, state (never the token)");
+  list->add_option("--data", t->data_dir, "The server's data folder");
+  list->add_option("--database", t->database, "The server's database URL, if not the default");
+  list->add_flag("--json", t->json, "Print them as a JSON array (times in ms since 1970; 0: never)");
+  CLI::App* revoke = token->add_subcommand("revoke", "Revoke a token: it is refused from the next request");
+  revoke->add_option("ID", t->id, "The token's id, from `otakit server token list`")->required();
+  revoke->add_option("--data", t->data_dir, "The server's data folder");
+  revoke->add_option("--database", t->database, "The server's database URL, if not the default");
   token->require_subcommand(1);
   create->callback([t, &state] { state.exit_code = run_reporting("server token", [&] { return create_token(*t); }); });
+  list->callback([t, &state] { state.exit_code = run_reporting("server token list", [&] { return list_tokens(*t); }); });
+  revoke->callback([t, &state] { state.exit_code = run_reporting("server token revoke", [&] { return revoke_token(*t); }); });
 
   cmd->callback([f, cmd, &state] {
     if (!cmd->get_subcommands().empty()) return;

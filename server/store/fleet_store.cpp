@@ -242,4 +242,12 @@ bool FleetStore::revoke_token(int64_t id) {
   return !db_.query("UPDATE tokens SET revoked = 1 WHERE id = ? RETURNING id", {id}).empty();
 }
 
+std::vector<TokenView> FleetStore::list_tokens() {
+  std::vector<TokenView> list;
+  for (const Row& row : db_.query("SELECT id, name, created_at, expires_at, revoked FROM tokens ORDER BY id"))
+    list.push_back({as_int(row[0]), as_text(row[1]), as_int(row[2]), is_null(row[3]) ? 0 : as_int(row[3]),
+                    as_int(row[4]) != 0});
+  return list;
+}
+
 }  // namespace otakit::server

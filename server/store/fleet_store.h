@@ -80,6 +80,14 @@ struct TargetView {
   int64_t set_at = 0;
 };
 
+struct TokenView {  // never the token itself: the store does not have it
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0: never
+  bool revoked = false;
+};
+
 class FleetStore {
  public:
   // instance: written into history rows, so a multi-instance deployment shows who answered.
@@ -134,6 +142,7 @@ class FleetStore {
   enum class TokenCheck { valid, unknown, expired, revoked };
   TokenCheck check_token(const std::string& sha256_hex, int64_t now);
   bool revoke_token(int64_t id);
+  std::vector<TokenView> list_tokens();
 
   // The cached firmware, targets and live rollouts (server/store/fleet_catalog.h).
   struct Catalog;

@@ -3,7 +3,8 @@
 # against `otakit server` on loopback: no token, a wrong token, no server, a non-image, a fleet
 # target, devices registering by their checks (curl with the x-ESP8266 headers), group and tags,
 # a staged rollout and its commands (a refused one exits 7 with the server's reason), approval,
-# --json that parses, https with --cacert and -k, and a server that never answers (--timeout).
+# --json that parses, https with --cacert and -k, a server that never answers (--timeout), and
+# `server token list|revoke` (a revoked token is refused from the next request).
 # The token must never appear in anything the client prints.
 set -euo pipefail
 otakit=$1
@@ -229,8 +230,30 @@ run silent devices --server "http://127.0.0.1:$(cat "$dir/silent.port")" --timeo
 expect_rc 6
 err_has "did not answer within 0.5 s"
 
+# --- tokens: list shows names and states, never a token; a revoked one is refused at once
+run tokens server token list --data "$dir/data" --json
+expect_rc 0
+expect_field 'len(d)' 1
+expect_field 'd[0]["revoked"]' False
+token_id=$(field 'd[0]["id"]')
+run revoke server token revoke "$token_id" --data "$dir/data"
+expect_rc 0
+err_has "token $token_id revoked"
+run revoked devices
+expect_rc 5
+err_has "the token was revoked"
+run tokens_after server token list --data "$dir/data"
+expect_rc 0
+grep -qE "^$token_id +admin .* revoked$" "$dir/tokens_after.out" || oops "token $token_id is not listed as revoked"
+run revoke_unknown server token revoke 999 --data "$dir/data"
+expect_rc 2
+err_has "no token with id 999"
+run list_nowhere server token list --data "$dir/nowhere"
+expect_rc 3
+err_has "no server database at $dir/nowhere/fleet.db"
+
 # --- the token never shows
 for f in "$dir"/*.out "$dir"/*.err; do
   ! grep -qF -- "$token" "$f" || fail "the token is printed in $f"
 done
-echo "admin cli: OK (token and server errors, refusals verbatim, target, devices, rollout commands, https, timeout)"
+echo "admin cli: OK (token and server errors, refusals verbatim, target, devices, rollout commands, https, timeout, token list/revoke)"

@@ -332,6 +332,17 @@ TEST_P(FleetStoreTest, TokensAreValidUnknownExpiredOrRevoked) {
   EXPECT_EQ(store_->check_token(std::string(64, 'b'), now_ + 10), FleetStore::TokenCheck::expired);
   EXPECT_TRUE(store_->revoke_token(forever));
   EXPECT_EQ(store_->check_token(std::string(64, 'a'), now_), FleetStore::TokenCheck::revoked);
+  EXPECT_FALSE(store_->revoke_token(forever + 100)) << "no such token";
+  const std::vector<TokenView> tokens = store_->list_tokens();
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].id, forever);
+  EXPECT_EQ(tokens[0].name, "ci");
+  EXPECT_EQ(tokens[0].created_at, now_);
+  EXPECT_EQ(tokens[0].expires_at, 0);
+  EXPECT_TRUE(tokens[0].revoked);
+  EXPECT_EQ(tokens[1].name, "short");
+  EXPECT_EQ(tokens[1].expires_at, now_ + 10);
+  EXPECT_FALSE(tokens[1].revoked);
 }
 
 TEST_P(FleetStoreTest, EverythingSurvivesReopening) {
