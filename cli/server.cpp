@@ -192,7 +192,7 @@ void add_server_command(CLI::App& app, RunState& state) {
       server::kDefaultPort, server::default_data_dir()));
   cmd->add_option("--config", f->config_file,
                   "Read flags from FILE: `name = value` lines with the long flags' names; the command "
-                  "line wins, and repeatable flags (public-key, update-path) add up")
+                  "line wins, and repeatable flags (public-key, update-path, trusted-proxy) add up")
       ->check(CLI::ExistingFile);
   cmd->add_option("--listen", f->listen, "ADDRESS:PORT for plain HTTP (default 0.0.0.0:8070; port 0: any free one)");
   cmd->add_option("--data", f->config.data_dir, "Folder for the database and firmware blobs");
@@ -210,6 +210,9 @@ void add_server_command(CLI::App& app, RunState& state) {
   cmd->add_option("--tls-key", f->config.tls_key, "HTTPS private key (PEM)")->check(CLI::ExistingFile);
   cmd->add_flag("--tls-self-signed", f->config.tls_self_signed, "Make a certificate for localhost (demos)");
   cmd->add_flag("!--no-plain", f->config.plain, "Serve HTTPS only");
+  cmd->add_option("--trusted-proxy", f->config.trusted_proxies,
+                  "A load balancer (address or network, e.g. 127.0.0.1 or 10.0.0.0/8) whose X-Forwarded-For "
+                  "names the device; repeat for several. Without it the TCP peer is the device's address");
   cmd->add_option("--instance", f->config.instance, "This instance's name in history rows (default host:port)");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

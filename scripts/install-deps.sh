@@ -8,7 +8,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   libssl-dev openssl zlib1g-dev
   libboost1.81-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libsqlitecpp-dev libsqlite3-dev libbearssl-dev
+  libsqlitecpp-dev libsqlite3-dev sqlite3 libbearssl-dev
   googletest libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf
   iproute2 python3 python3-zeroconf procps

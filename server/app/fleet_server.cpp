@@ -156,6 +156,10 @@ void FleetServer::start() {
   http.port = c.port;
   http.plain = c.plain;
   http.threads = c.threads;
+  std::string why;
+  const std::optional<TrustedProxies> proxies = TrustedProxies::parse(c.trusted_proxies, &why);
+  if (!proxies) throw std::runtime_error(why);
+  http.trusted_proxies = *proxies;
   if (c.tls) {
     http.tls = true;
     http.tls_address = c.tls_address;

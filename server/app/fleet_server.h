@@ -32,6 +32,8 @@ struct ServerConfig {
   bool tls_self_signed = false;  // make (once) a certificate for localhost in the data dir
   std::string instance;          // shown in history rows; default host:port
   bool plain = true;             // serve plain HTTP (off: HTTPS only)
+  // Load balancers whose X-Forwarded-For names the device (addresses or networks).
+  std::vector<std::string> trusted_proxies;
 };
 
 // $OTAKIT_DATA, else $XDG_DATA_HOME/otakit/server, else ~/.local/share/otakit/server.

@@ -42,7 +42,8 @@ std::string response_head(const Response& r, uint64_t body_size, bool keep_alive
   return head;
 }
 
-Request to_request(const http::request<http::string_body>& m, const std::string& peer, bool tls) {
+Request to_request(const http::request<http::string_body>& m, const std::string& peer, bool tls,
+                   const TrustedProxies& proxies) {
   Request r;
   r.method = std::string(m.method_string());
   r.target = std::string(m.target());
@@ -52,6 +53,13 @@ Request to_request(const http::request<http::string_body>& m, const std::string&
   for (const auto& field : m) r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   r.body = m.body();
   r.peer = peer;
+  if (!proxies.empty()) {
+    std::string forwarded;  // several X-Forwarded-For fields are one list, in order
+    const auto [first, end] = m.equal_range("X-Forwarded-For");
+    for (auto field = first; field != end; ++field)
+      forwarded += (forwarded.empty() ? "" : ",") + std::string(field->value());
+    r.peer = proxies.client(peer, forwarded);
+  }
   r.tls = tls;
   r.http_minor = static_cast<int>(m.version() % 10);
   return r;
@@ -147,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       });
     };
     try {
-      worker_.handler->handle_async(to_request(message, peer_, std::is_same_v<Stream, TlsStream>), reply);
+      worker_.handler->handle_async(to_request(message, peer_, std::is_same_v<Stream, TlsStream>, options_.trusted_proxies), reply);
     } catch (const std::exception& e) {
       const std::string what = e.what();
       reply([what] { return Response::text(500, fmt::format("internal error: {}", what)); });

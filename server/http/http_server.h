@@ -11,6 +11,7 @@
 #include <string>
 
 #include "server/http/exchange.h"
+#include "server/http/forwarded_for.h"
 
 namespace otakit::server {
 
@@ -34,6 +35,7 @@ struct HttpServerOptions {
   size_t upload_limit = 16 * 1024 * 1024; // for POST/PUT under upload_prefix
   std::string upload_prefix = "/api/";
   std::chrono::milliseconds idle_timeout{30000};  // keep-alive connections with no request
+  TrustedProxies trusted_proxies;  // whose X-Forwarded-For names the client (Request::peer)
 };
 
 using HandlerFactory = std::function<std::unique_ptr<RequestHandler>(int worker)>;

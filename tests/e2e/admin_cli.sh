@@ -45,14 +45,7 @@ start_server() {
 }
 port_in() { sed -n "s|.*listening on $1://127.0.0.1:\([0-9]*\).*|\1|p" "$dir/$2.log" | head -1; }
 
-# check MAC CHIP: one update check as ESP8266httpUpdate sends it; prints the HTTP status.
-check() {
-  curl -sS -m 10 -o /dev/null -w '%{http_code}' -H 'User-Agent: ESP8266-http-Update' -H "x-ESP8266-Chip-ID: $2" \
-    -H "x-ESP8266-STA-MAC: $1" -H 'x-ESP8266-AP-MAC: 5E:CF:7F:00:00:01' -H 'x-ESP8266-free-space: 900000' \
-    -H 'x-ESP8266-sketch-size: 250000' -H 'x-ESP8266-sketch-md5: 0123456789abcdef0123456789abcdef' \
-    -H 'x-ESP8266-chip-size: 1048576' -H 'x-ESP8266-sdk-version: 2.2.2' -H 'x-ESP8266-mode: sketch' \
-    -H 'x-ESP8266-version: 1.0.0' "$server/update"
-}
+check() { esp8266_check "$server/update" "$1" "$2"; }
 
 start_server plain
 server=http://127.0.0.1:$(port_in http plain)

@@ -16,6 +16,18 @@ wait_line() {
   grep -q -m1 -F -- "$2" < <(timeout "$3" tail -n +1 -F "$1" 2>/dev/null)
 }
 
+# esp8266_check URL MAC CHIP [curl flags...]: one update check as ESP8266httpUpdate sends it;
+# prints the HTTP status.
+esp8266_check() {
+  local url=$1 mac=$2 chip=$3
+  shift 3
+  curl -sS -m 10 -o /dev/null -w '%{http_code}' "$@" -H 'User-Agent: ESP8266-http-Update' -H "x-ESP8266-Chip-ID: $chip" \
+    -H "x-ESP8266-STA-MAC: $mac" -H 'x-ESP8266-AP-MAC: 5E:CF:7F:00:00:01' -H 'x-ESP8266-free-space: 900000' \
+    -H 'x-ESP8266-sketch-size: 250000' -H 'x-ESP8266-sketch-md5: 0123456789abcdef0123456789abcdef' \
+    -H 'x-ESP8266-chip-size: 1048576' -H 'x-ESP8266-sdk-version: 2.2.2' -H 'x-ESP8266-mode: sketch' \
+    -H 'x-ESP8266-version: 1.0.0' "$url"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_device NAME PORT [device flags...]: waits up to 5 s for the responder line.

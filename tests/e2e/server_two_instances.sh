@@ -2,7 +2,8 @@
 # Two `otakit server` instances share a PostgreSQL database (started here, on loopback, in a
 # temporary folder) behind Debian's nginx as the load balancer. Virtual devices pull through
 # nginx; one instance is killed with -9 in the middle of a staged rollout; the rollout completes
-# through the other, and every device, outcome and history row is there exactly once.
+# through the other, and every device, outcome and history row is there exactly once. Behind
+# nginx a device's row shows its own address (--trusted-proxy).
 set -euo pipefail
 otakit=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +29,7 @@ database=postgresql://otakit@127.0.0.1:$pg_port/fleet
 # --- two instances, each with its own data folder (its blob cache)
 start_instance() {  # start_instance NAME PORT
   "$otakit" server --listen 127.0.0.1:$2 --data "$dir/$1" --database "$database" --instance "$1" --threads 2 \
+    --trusted-proxy 127.0.0.1 \
     >"$dir/$1.log" 2>&1 &
   eval "pid_$1=$!"
   pids+=($!)
@@ -109,4 +111,10 @@ instances=$(for mac in $(api GET /devices | json '" ".join(x["mac"] for x in d["
 $pg/createdb -h 127.0.0.1 -p "$pg_port" -U otakit killload
 timeout 120 "$python" "$here/server_kill_load.py" "$otakit" --database "postgresql://otakit@127.0.0.1:$pg_port/killload" ||
   fail "kill -9 under load on PostgreSQL"
+# The device's row shows the address nginx saw (--trusted-proxy), not nginx's; a device cannot
+# claim one with its own header.
+status=$(esp8266_check "$url/update" 18:FE:34:00:00:77 77 --interface 127.0.0.2 -H 'X-Forwarded-For: 198.51.100.1')
+[[ $status == 200 || $status == 304 ]] || fail "the check through nginx from 127.0.0.2 got HTTP $status"
+address=$(api GET /devices/18:FE:34:00:00:77 | json 'd["address"]')
+[ "$address" = 127.0.0.2 ] || fail "the device's address is '$address', expected 127.0.0.2 (what nginx saw)"
 echo "two instances: OK (rollout finished after one of two instances was killed; each outcome counted once)"

@@ -24,3 +24,6 @@ otakit_add_fuzzer(fuzz_webupdate_server fuzz_webupdate_server.cpp)
 otakit_add_fuzzer(fuzz_tls_client tls_client_fuzz.cpp)
 otakit_add_fuzzer(fuzz_tls_server tls_server_fuzz.cpp)
 otakit_add_fuzzer(fuzz_device_report device_report_fuzz.cpp)
+# The server's one parser outside core: compiled in from its source (header-only Asio).
+otakit_add_fuzzer(fuzz_forwarded_for forwarded_for_fuzz.cpp)
+target_sources(fuzz_forwarded_for PRIVATE ${PROJECT_SOURCE_DIR}/server/http/forwarded_for.cpp)

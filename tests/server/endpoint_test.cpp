@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -126,6 +127,40 @@ TEST_F(EndpointTest, AFreshServerAnswers304AndRegistersTheDevice) {
   EXPECT_EQ(j["devices"][0]["mac"], "18:FE:34:00:00:01");
   EXPECT_EQ(j["devices"][0]["running_md5"], kOldMd5);
   EXPECT_EQ(j["devices"][0]["address"], "127.0.0.1");
+}
+
+TEST_F(EndpointTest, XForwardedForIsIgnoredWithoutATrustedProxy) {
+  EXPECT_EQ(test::exchange(port_, check_request(1, kOldMd5, "X-Forwarded-For: 203.0.113.7\r\n")).status, 304);
+  const auto j = nlohmann::json::parse(api("GET", "/api/devices").body);
+  EXPECT_EQ(j["devices"][0]["address"], "127.0.0.1") << "a device cannot choose its address";
+}
+
+// nginx on this host in front of the server (docs/operations.md): --trusted-proxy 127.0.0.1.
+class BehindAProxy : public EndpointTest {
+ protected:
+  void SetUp() override {
+    config_.trusted_proxies = {"127.0.0.1"};
+    EndpointTest::SetUp();
+  }
+};
+
+TEST_F(BehindAProxy, TheDeviceRowShowsTheAddressTheProxySaw) {
+  // What nginx's $proxy_add_x_forwarded_for makes of a device that sent its own header.
+  EXPECT_EQ(test::exchange(port_, check_request(1, kOldMd5, "X-Forwarded-For: 198.51.100.1, 203.0.113.7\r\n")).status,
+            304);
+  // Two fields are one list.
+  EXPECT_EQ(test::exchange(port_, check_request(2, kOldMd5,
+                                                "X-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 203.0.113.8\r\n"))
+                .status,
+            304);
+  EXPECT_EQ(test::exchange(port_, check_request(3, kOldMd5)).status, 304);
+  const auto j = nlohmann::json::parse(api("GET", "/api/devices").body);
+  ASSERT_EQ(j["total"], 3);
+  std::map<std::string, std::string> address;
+  for (const auto& d : j["devices"]) address[d["mac"]] = d["address"];
+  EXPECT_EQ(address["18:FE:34:00:00:01"], "203.0.113.7");
+  EXPECT_EQ(address["18:FE:34:00:00:02"], "203.0.113.8");
+  EXPECT_EQ(address["18:FE:34:00:00:03"], "127.0.0.1") << "nothing forwarded: the proxy's own address";
 }
 
 TEST_F(EndpointTest, TheTargetIsSentWithItsHeadersAndBytes) {
