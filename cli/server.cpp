@@ -213,6 +213,9 @@ void add_server_command(CLI::App& app, RunState& state) {
   cmd->add_option("--trusted-proxy", f->config.trusted_proxies,
                   "A load balancer (address or network, e.g. 127.0.0.1 or 10.0.0.0/8) whose X-Forwarded-For "
                   "names the device; repeat for several. Without it the TCP peer is the device's address");
+  cmd->add_flag("--private-metrics", f->config.private_metrics,
+                "/metrics needs a bearer token, as the admin API does (Prometheus: `authorization: "
+                "{credentials_file: ...}`)");
   cmd->add_option("--instance", f->config.instance, "This instance's name in history rows (default host:port)");
   cmd->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

@@ -135,7 +135,7 @@ std::string token_hash(const std::string& token) {
 AdminApi::AdminApi(FleetStore& store, Database& db, BlobStore& blobs, const FleetKeys& keys, MillisecondClock now)
     : store_(store), db_(db), blobs_(blobs), keys_(keys), now_(std::move(now)) {}
 
-Response AdminApi::answer(const Request& request) {
+std::optional<Response> AdminApi::refusal(const Request& request) {
   const std::string* auth = request.header("Authorization");
   const std::string scheme = "Bearer ";  // the scheme's name is case-insensitive (RFC 9110 §11.1)
   if (auth == nullptr || auth->size() < scheme.size() || strncasecmp(auth->c_str(), scheme.c_str(), scheme.size()) != 0)
@@ -143,7 +143,7 @@ Response AdminApi::answer(const Request& request) {
                       "`otakit server token create`")
         .set("WWW-Authenticate", "Bearer realm=\"otakit\"");
   switch (store_.check_token(token_hash(auth->substr(scheme.size())), now_())) {
-    case FleetStore::TokenCheck::valid: break;
+    case FleetStore::TokenCheck::valid: return std::nullopt;
     case FleetStore::TokenCheck::unknown:
       return error(401, "the token is not known to this server").set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     case FleetStore::TokenCheck::expired:
@@ -151,6 +151,11 @@ Response AdminApi::answer(const Request& request) {
     case FleetStore::TokenCheck::revoked:
       return error(401, "the token was revoked").set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
   }
+  return error(401, "the token was not accepted");
+}
+
+Response AdminApi::answer(const Request& request) {
+  if (std::optional<Response> refused = refusal(request)) return *refused;
   try {
     return route(request);
   } catch (const std::invalid_argument& e) {

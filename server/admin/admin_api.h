@@ -3,6 +3,7 @@
 // their SHA-256 and never logged (docs/server.md "Admin API").
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "server/fleet/firmware_intake.h"
@@ -18,6 +19,9 @@ class AdminApi {
   AdminApi(FleetStore& store, Database& db, BlobStore& blobs, const FleetKeys& keys, MillisecondClock now);
   // For paths under /api/.
   Response answer(const Request& request);
+  // nullopt when the request carries a valid bearer token; else the 401 to send (also used by
+  // /metrics with --private-metrics).
+  std::optional<Response> refusal(const Request& request);
 
  private:
   Response route(const Request& request);

@@ -69,7 +69,11 @@ class WorkerHandler final : public RequestHandler {
   }
 
   Response handle(const Request& r) override {
-    if (r.path == "/metrics") return Response::text(200, shared_.metrics.render()).set("Content-Type", "text/plain; version=0.0.4");
+    if (r.path == "/metrics") {
+      if (shared_.config.private_metrics)
+        if (std::optional<Response> refused = admin_->refusal(r)) return *refused;
+      return Response::text(200, shared_.metrics.render()).set("Content-Type", "text/plain; version=0.0.4");
+    }
     if (r.path == "/healthz") return Response::text(200, "ok");
     if (r.path.rfind("/api/", 0) == 0) {
       if (!admin_) return Response::json(404, R"({"error":"the simple mode (--serve-dir) has no admin API"})");
@@ -132,6 +136,8 @@ void FleetServer::start() {
   if (!c.serve_dir.empty() || !c.map_file.empty()) {
     if (c.serve_dir.empty() || c.map_file.empty())
       throw std::runtime_error("the simple mode needs both --serve-dir DIR and --map FILE");
+    if (c.private_metrics)
+      throw std::runtime_error("--private-metrics checks the fleet database's tokens: the simple mode has none");
     s.simple = load_simple_map(c.map_file, c.serve_dir);
   } else {
     s.database_url = c.database.empty() ? "sqlite:" + c.data_dir + "/fleet.db" : c.database;

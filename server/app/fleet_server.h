@@ -34,6 +34,7 @@ struct ServerConfig {
   bool plain = true;             // serve plain HTTP (off: HTTPS only)
   // Load balancers whose X-Forwarded-For names the device (addresses or networks).
   std::vector<std::string> trusted_proxies;
+  bool private_metrics = false;  // /metrics needs an admin token too
 };
 
 // $OTAKIT_DATA, else $XDG_DATA_HOME/otakit/server, else ~/.local/share/otakit/server.

@@ -301,6 +301,41 @@ TEST_F(EndpointTest, MetricsCountTheAnswers) {
   EXPECT_NE(m.body.find("otakit_check_duration_seconds_count 1"), std::string::npos);
 }
 
+class PrivateMetrics : public EndpointTest {
+ protected:
+  void SetUp() override {
+    config_.private_metrics = true;
+    EndpointTest::SetUp();
+  }
+};
+
+TEST_F(PrivateMetrics, MetricsNeedAValidTokenAndUpdateChecksDoNot) {
+  EXPECT_EQ(test::exchange(port_, check_request(1, kOldMd5)).status, 304);
+  EXPECT_EQ(test::exchange(port_, "GET /metrics HTTP/1.0\r\n\r\n").status, 401);
+  EXPECT_EQ(test::exchange(port_, "GET /metrics HTTP/1.0\r\nAuthorization: Bearer otk_wrong\r\n\r\n").status, 401);
+  const auto m = api("GET", "/metrics");
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_NE(m.body.find("otakit_checks_total{status=\"304\"} 1"), std::string::npos) << m.body;
+  EXPECT_EQ(test::exchange(port_, "GET /healthz HTTP/1.0\r\n\r\n").status, 200) << "the balancer's check stays open";
+}
+
+TEST(PrivateMetricsConfig, TheSimpleModeHasNoTokensToCheck) {
+  ServerConfig config;
+  config.data_dir = test::temp_dir("private-metrics");
+  config.listen_address = "127.0.0.1";
+  config.port = 0;
+  config.serve_dir = config.data_dir;
+  config.map_file = config.data_dir + "/none.map";
+  config.private_metrics = true;
+  FleetServer server(config);
+  try {
+    server.start();
+    ADD_FAILURE() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--private-metrics"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 
 namespace {
