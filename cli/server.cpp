@@ -222,20 +222,21 @@ void add_server_command(CLI::App& app, RunState& state) {
 
   auto t = std::make_shared<TokenFlags>();
   CLI::App* token = cmd->add_subcommand("token", "Admin API tokens");
+  const auto server_store = [t](CLI::App* sub) {  // each token command opens the server's database
+    sub->add_option("--data", t->data_dir, "The server's data folder");
+    sub->add_option("--database", t->database, "The server's database URL, if not the default");
+  };
   CLI::App* create = token->add_subcommand("create", "Create a bearer token (printed once)");
-  create->add_option("--data", t->data_dir, "The server's data folder");
-  create->add_option("--database", t->database, "The server's database URL, if not the default");
+  server_store(create);
   create->add_option("--name", t->name, "A label for the token");
   create->add_option("--expires-days", t->expires_days, "Days until it expires (default: never)");
   create->add_flag("--json", t->json, "Print id, token and expiry as JSON");
   CLI::App* list = token->add_subcommand("list", "List the tokens: id, name, times, state (never the token)");
-  list->add_option("--data", t->data_dir, "The server's data folder");
-  list->add_option("--database", t->database, "The server's database URL, if not the default");
+  server_store(list);
   list->add_flag("--json", t->json, "Print them as a JSON array (times in ms since 1970; 0: never)");
   CLI::App* revoke = token->add_subcommand("revoke", "Revoke a token: it is refused from the next request");
   revoke->add_option("ID", t->id, "The token's id, from `otakit server token list`")->required();
-  revoke->add_option("--data", t->data_dir, "The server's data folder");
-  revoke->add_option("--database", t->database, "The server's database URL, if not the default");
+  server_store(revoke);
   token->require_subcommand(1);
   create->callback([t, &state] { state.exit_code = run_reporting("server token", [&] { return create_token(*t); }); });
   list->callback([t, &state] { state.exit_code = run_reporting("server token list", [&] { return list_tokens(*t); }); });

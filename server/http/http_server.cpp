@@ -155,7 +155,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       });
     };
     try {
-      worker_.handler->handle_async(to_request(message, peer_, std::is_same_v<Stream, TlsStream>, options_.trusted_proxies), reply);
+      worker_.handler->handle_async(
+          to_request(message, peer_, std::is_same_v<Stream, TlsStream>, options_.trusted_proxies), reply);
     } catch (const std::exception& e) {
       const std::string what = e.what();
       reply([what] { return Response::text(500, fmt::format("internal error: {}", what)); });
