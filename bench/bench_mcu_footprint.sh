@@ -61,6 +61,7 @@ for target in xtensa-lx106 arm-cortex-m3; do
   echo "|---|---:|"
   echo "| peak stack, write path (espota session -> Updater, end() with RSA verify) | $(figure stack_write_path_bytes) bytes |"
   echo "| peak stack, boot path (journal, sector table, swap, resume) | $(figure stack_boot_path_bytes) bytes |"
+  echo "| peak stack, browser upload (web update server, multipart -> Updater, RSA verify) | $(figure stack_web_upload_bytes) bytes |"
   echo "| 1 MiB verify (SHA-256 + RSA-2048, check_signed_file) | $(figure verify_1mib_instructions) instructions |"
   echo "| flash operations of the boot that swaps a 90,001-byte image | $(figure boot_flash_operations) |"
 done

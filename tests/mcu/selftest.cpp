@@ -2,7 +2,8 @@
 // C++ standard library: a signed image arrives through the espota device session replaying the
 // recorded espota.py session, the Updater checks its signature with BearSSL and stages it, the
 // boot path swaps it in across a power cut and resumes, and the result is compared byte for byte.
-// A tampered image must be refused. It prints figures (stack, instructions) as name=value lines
+// A tampered image must be refused. The same image then comes again as a browser's multipart
+// POST to the web update server, and boots. It prints figures (stack, instructions) as name=value lines
 // and exits through semihosting with 0 only when every check passed.
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/image/signature_check.h"
 #include "core/updater/update_sink.h"
 #include "core/updater/updater.h"
+#include "core/webupdate/web_update_server.h"
 #include "platform/mcu/board.h"
 #include "platform/mcu/console.h"
 #include "platform/mcu/ram_flash.h"
@@ -68,6 +70,7 @@ Slot<AppBoot> app_boot;
 Slot<Updater> updater;
 Slot<UpdaterSink> sink;
 Slot<espota::DeviceSession> session;
+Slot<webupdate::WebUpdateServer> web;
 BootReport last_boot;
 
 // ---- the write path: espota session -> UpdaterSink -> Updater ----------------------------------
@@ -171,6 +174,116 @@ void replay_upload(void* ctx) {
   }
 }
 
+// ---- the browser's upload: a multipart POST to /update ----------------------------------------
+
+class SelfTestStatus final : public webupdate::StatusSource {
+ public:
+  webupdate::DeviceStatus device_status() override {
+    webupdate::DeviceStatus s;
+    s.hostname = "selftest";
+    s.free_space = 0x80000;
+    return s;
+  }
+};
+SelfTestStatus web_status;
+
+constexpr char kBoundary[] = "----otakitSelfTest7MA4YWxk";
+char web_head[512];
+
+struct WebReplay {
+  bool finished = false;
+  bool success = false;
+  bool answered_200 = false;
+  bool answered_success = false;  // the reply carries the original's "Update Success!" page
+  bool reboot = false;
+  bool stuck = false;
+};
+
+bool contains(const uint8_t* data, size_t len, const char* text) {
+  const size_t n = strlen(text);
+  for (size_t at = 0; at + n <= len; ++at)
+    if (memcmp(data + at, text, n) == 0) return true;
+  return false;
+}
+
+void drain_web(WebReplay& r) {
+  webupdate::ServerEvent e;
+  while (web.get().poll(&e)) {
+    if (e.action == webupdate::ServerAction::send) {
+      if (e.len >= 12 && memcmp(e.data, "HTTP/1.1 200", 12) == 0) r.answered_200 = true;
+      if (contains(e.data, e.len, "Update Success!")) r.answered_success = true;
+    }
+    if (e.action == webupdate::ServerAction::finished) {
+      r.finished = true;
+      r.success = e.success;
+      if (!e.success && e.text) print(e.text), print("\n");
+    }
+    if (e.action == webupdate::ServerAction::reboot) r.reboot = true;
+  }
+}
+
+// Feeds bytes as the socket would, draining events after each call, until all are used.
+void feed_web(WebReplay& r, uint8_t connection, const uint8_t* data, size_t len, uint32_t* now) {
+  while (len > 0 && !r.stuck) {
+    const size_t used = web.get().on_data(connection, data, len, ++*now);
+    drain_web(r);
+    if (used == 0) r.stuck = true;
+    data += used;
+    len -= used;
+  }
+}
+
+size_t append(char* out, size_t at, const char* text) {
+  const size_t n = strlen(text);
+  memcpy(out + at, text, n);
+  return at + n;
+}
+
+size_t append_decimal(char* out, size_t at, uint32_t value) {
+  char digits[11];
+  size_t i = sizeof(digits);
+  do {
+    digits[--i] = char('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  memcpy(out + at, digits + i, sizeof(digits) - i);
+  return at + sizeof(digits) - i;
+}
+
+void replay_browser_upload(void* ctx) {
+  WebReplay& r = *static_cast<WebReplay*>(ctx);
+  uint32_t now = 5000;
+  // The part's own head and its closing delimiter, as Chromium writes them.
+  char part[160];
+  size_t part_len = append(part, 0, "--");
+  part_len = append(part, part_len, kBoundary);
+  part_len = append(part, part_len, "\r\nContent-Disposition: form-data; name=\"firmware\"; filename=\"fw.bin\"\r\n"
+                                    "Content-Type: application/octet-stream\r\n\r\n");
+  char tail[64];
+  size_t tail_len = append(tail, 0, "\r\n--");
+  tail_len = append(tail, tail_len, kBoundary);
+  tail_len = append(tail, tail_len, "--\r\n");
+  size_t head_len = append(web_head, 0, "POST /update HTTP/1.1\r\nHost: selftest.local\r\n"
+                                        "Content-Type: multipart/form-data; boundary=");
+  head_len = append(web_head, head_len, kBoundary);
+  head_len = append(web_head, head_len, "\r\nContent-Length: ");
+  head_len = append_decimal(web_head, head_len, uint32_t(part_len + d::kSignedImageSize + tail_len));
+  head_len = append(web_head, head_len, "\r\n\r\n");
+
+  const uint8_t connection = web.get().on_accept(now);
+  if (connection == webupdate::WebUpdateServer::kNoSlot) {
+    r.stuck = true;
+    return;
+  }
+  feed_web(r, connection, reinterpret_cast<const uint8_t*>(web_head), head_len, &now);
+  feed_web(r, connection, reinterpret_cast<const uint8_t*>(part), part_len, &now);
+  for (uint32_t at = 0; at < d::kSignedImageSize && !r.stuck; at += d::kChunkSize) {
+    const uint32_t n = d::kSignedImageSize - at < d::kChunkSize ? d::kSignedImageSize - at : d::kChunkSize;
+    feed_web(r, connection, d::kSignedImage + at, n, &now);
+  }
+  feed_web(r, connection, reinterpret_cast<const uint8_t*>(tail), tail_len, &now);
+}
+
 // ---- the boot path ------------------------------------------------------------------------------
 
 BootReport boot_and_measure(uint32_t* stack_bytes) {
@@ -272,6 +385,20 @@ void refuse_tampered_image() {
   check(refused, "the Updater refuses the tampered image (ERROR[12])");
 }
 
+void upload_through_the_browser_page(uint32_t* web_stack) {
+  start_application();
+  webupdate::ServerConfig config;
+  web.make(config, sink.get(), web_status);
+  WebReplay replay;
+  *web_stack = measure_stack(replay_browser_upload, &replay);
+  check(!replay.stuck && replay.finished && replay.success, "a browser's multipart POST stages the signed image");
+  check(replay.answered_200 && replay.answered_success && replay.reboot, "the page answers 200 \"Update Success!\" and asks for the reboot");
+  uint32_t boot_stack = 0;
+  const BootReport booted = boot_and_measure(&boot_stack);
+  check(booted.action == BootAction::upgraded && primary_holds(d::kSignedImage, d::kSignedPayloadSize),
+        "the uploaded image boots, byte for byte");
+}
+
 // The counter's ticks times ns_per_tick() must count instructions: a loop of a known count.
 void calibrate_counter() {
   constexpr uint32_t kIterations = 1000000;
@@ -313,15 +440,17 @@ extern "C" int mcu_main() {
         "public key (otakit keygen) loads");
   verifier.make(public_key, crypto::RsaPadding::pkcs1_sha256);
 
-  uint32_t write_stack = 0, boot_stack = 0;
+  uint32_t write_stack = 0, boot_stack = 0, web_stack = 0;
   provision_factory_image();
   upload_over_espota(&write_stack);
   swap_across_power_cut(&boot_stack);
   refuse_tampered_image();
+  upload_through_the_browser_page(&web_stack);
   calibrate_counter();
   bench_verify();
   print_figure("stack_write_path_bytes", write_stack);
   print_figure("stack_boot_path_bytes", boot_stack);
+  print_figure("stack_web_upload_bytes", web_stack);
   print_figure("failures", uint32_t(failures));
   return failures == 0 ? 0 : 1;
 }
