@@ -2,7 +2,8 @@
 # The device core's cost on the ESP8266's lx106 and on a Cortex-M3, from the cross builds that
 # tests/mcu makes (build/mcu-<target>): .text/.data/.bss of the whole core archive, of the core
 # and BearSSL as linked into the self-test (--gc-sections keeps only what it uses), the peak
-# stack of the write and boot paths (stack painting) and the instructions of a 1 MiB verify
+# stack of the espota write path, the boot path, the browser upload and the pull (stack
+# painting) and the instructions of a 1 MiB verify
 # (QEMU -icount), both from a run of the self-test. Beside them the original's figures that
 # shared/facts/esp8266-ota.md gives. Usage: bench/bench_mcu_footprint.sh [BUILD_DIR]
 set -euo pipefail
@@ -62,6 +63,7 @@ for target in xtensa-lx106 arm-cortex-m3; do
   echo "| peak stack, write path (espota session -> Updater, end() with RSA verify) | $(figure stack_write_path_bytes) bytes |"
   echo "| peak stack, boot path (journal, sector table, swap, resume) | $(figure stack_boot_path_bytes) bytes |"
   echo "| peak stack, browser upload (web update server, multipart -> Updater, RSA verify) | $(figure stack_web_upload_bytes) bytes |"
+  echo "| peak stack, pull (PullSession over http -> Updater, RSA verify) | $(figure stack_pull_bytes) bytes |"
   echo "| 1 MiB verify (SHA-256 + RSA-2048, check_signed_file) | $(figure verify_1mib_instructions) instructions |"
   echo "| flash operations of the boot that swaps a 90,001-byte image | $(figure boot_flash_operations) |"
 done

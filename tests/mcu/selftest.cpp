@@ -3,7 +3,8 @@
 // recorded espota.py session, the Updater checks its signature with BearSSL and stages it, the
 // boot path swaps it in across a power cut and resumes, and the result is compared byte for byte.
 // A tampered image must be refused. The same image then comes again as a browser's multipart
-// POST to the web update server, and boots. It prints figures (stack, instructions) as name=value lines
+// POST to the web update server, and again as ESP8266httpUpdate's pull from a server's 200,
+// and boots each time. It prints figures (stack, instructions) as name=value lines
 // and exits through semihosting with 0 only when every check passed.
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/espota/device_session.h"
 #include "core/flash/layout.h"
 #include "core/image/signature_check.h"
+#include "core/pull/pull_session.h"
 #include "core/updater/update_sink.h"
 #include "core/updater/updater.h"
 #include "core/webupdate/web_update_server.h"
@@ -71,6 +73,7 @@ Slot<Updater> updater;
 Slot<UpdaterSink> sink;
 Slot<espota::DeviceSession> session;
 Slot<webupdate::WebUpdateServer> web;
+Slot<pull::PullSession> pull_session;
 BootReport last_boot;
 
 // ---- the write path: espota session -> UpdaterSink -> Updater ----------------------------------
@@ -188,7 +191,7 @@ class SelfTestStatus final : public webupdate::StatusSource {
 SelfTestStatus web_status;
 
 constexpr char kBoundary[] = "----otakitSelfTest7MA4YWxk";
-char web_head[512];
+char message_head[512];
 
 struct WebReplay {
   bool finished = false;
@@ -263,25 +266,73 @@ void replay_browser_upload(void* ctx) {
   size_t tail_len = append(tail, 0, "\r\n--");
   tail_len = append(tail, tail_len, kBoundary);
   tail_len = append(tail, tail_len, "--\r\n");
-  size_t head_len = append(web_head, 0, "POST /update HTTP/1.1\r\nHost: selftest.local\r\n"
+  size_t head_len = append(message_head, 0, "POST /update HTTP/1.1\r\nHost: selftest.local\r\n"
                                         "Content-Type: multipart/form-data; boundary=");
-  head_len = append(web_head, head_len, kBoundary);
-  head_len = append(web_head, head_len, "\r\nContent-Length: ");
-  head_len = append_decimal(web_head, head_len, uint32_t(part_len + d::kSignedImageSize + tail_len));
-  head_len = append(web_head, head_len, "\r\n\r\n");
+  head_len = append(message_head, head_len, kBoundary);
+  head_len = append(message_head, head_len, "\r\nContent-Length: ");
+  head_len = append_decimal(message_head, head_len, uint32_t(part_len + d::kSignedImageSize + tail_len));
+  head_len = append(message_head, head_len, "\r\n\r\n");
 
   const uint8_t connection = web.get().on_accept(now);
   if (connection == webupdate::WebUpdateServer::kNoSlot) {
     r.stuck = true;
     return;
   }
-  feed_web(r, connection, reinterpret_cast<const uint8_t*>(web_head), head_len, &now);
+  feed_web(r, connection, reinterpret_cast<const uint8_t*>(message_head), head_len, &now);
   feed_web(r, connection, reinterpret_cast<const uint8_t*>(part), part_len, &now);
   for (uint32_t at = 0; at < d::kSignedImageSize && !r.stuck; at += d::kChunkSize) {
     const uint32_t n = d::kSignedImageSize - at < d::kChunkSize ? d::kSignedImageSize - at : d::kChunkSize;
     feed_web(r, connection, d::kSignedImage + at, n, &now);
   }
   feed_web(r, connection, reinterpret_cast<const uint8_t*>(tail), tail_len, &now);
+}
+
+// ---- the pull: ESP8266httpUpdate's check, answered with the image ------------------------------
+
+struct PullReplay {
+  bool connected = false;    // to the URL's host and port
+  bool request_ok = false;   // a GET of the path with the x-ESP8266 headers
+  bool finished = false;
+  pull::PullResult result = pull::PullResult::failed;
+};
+
+void drain_pull(PullReplay& r) {
+  pull::PullEvent e;
+  while (pull_session.get().poll(&e)) {
+    if (e.action == pull::PullAction::connect)
+      r.connected = e.host != nullptr && strcmp(e.host, "updates.local") == 0 && e.port == 8070 && !e.secure;
+    if (e.action == pull::PullAction::send)
+      r.request_ok = e.len > 22 && memcmp(e.data, "GET /update HTTP/1.0\r\n", 22) == 0 &&
+                     contains(e.data, e.len, "User-Agent: ESP8266-http-Update\r\n") &&
+                     contains(e.data, e.len, "x-ESP8266-mode: sketch\r\n");
+    if (e.action == pull::PullAction::finished) {
+      r.finished = true;
+      r.result = e.result;
+      if (e.result != pull::PullResult::ok && e.message) print(e.message), print("\n");
+    }
+  }
+}
+
+void replay_pull(void* ctx) {
+  PullReplay& r = *static_cast<PullReplay*>(ctx);
+  pull::PullSession& s = pull_session.get();
+  uint32_t now = 9000;
+  if (!s.start(now)) return;
+  drain_pull(r);
+  if (!r.connected) return;
+  s.on_connected(++now);
+  drain_pull(r);
+  if (!r.request_ok) return;
+  size_t head_len = append(message_head, 0, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ");
+  head_len = append_decimal(message_head, head_len, d::kSignedImageSize);
+  head_len = append(message_head, head_len, "\r\n\r\n");
+  s.on_data(reinterpret_cast<const uint8_t*>(message_head), head_len, ++now);
+  drain_pull(r);
+  for (uint32_t at = 0; at < d::kSignedImageSize && !r.finished; at += d::kChunkSize) {
+    const uint32_t n = d::kSignedImageSize - at < d::kChunkSize ? d::kSignedImageSize - at : d::kChunkSize;
+    s.on_data(d::kSignedImage + at, n, ++now);
+    drain_pull(r);
+  }
 }
 
 // ---- the boot path ------------------------------------------------------------------------------
@@ -397,6 +448,29 @@ void upload_through_the_browser_page(uint32_t* web_stack) {
   const BootReport booted = boot_and_measure(&boot_stack);
   check(booted.action == BootAction::upgraded && primary_holds(d::kSignedImage, d::kSignedPayloadSize),
         "the uploaded image boots, byte for byte");
+  start_application();
+  check(app_boot.get().confirm(), "and is confirmed");
+}
+
+void pull_from_a_server(uint32_t* pull_stack) {
+  start_application();
+  pull::PullConfig config;
+  config.url = "http://updates.local:8070/update";
+  config.device.chip_id = 0x00C0FFEE;
+  config.device.free_space = 0x80000;
+  config.device.sketch_size = d::kSignedPayloadSize;
+  config.device.sketch_md5 = "0123456789abcdef0123456789abcdef";
+  config.device.chip_size = layout.flash_size;
+  config.device.sdk_version = "otakit-selftest";
+  pull_session.make(config, sink.get());
+  PullReplay replay;
+  *pull_stack = measure_stack(replay_pull, &replay);
+  check(replay.connected && replay.request_ok, "the pull asks as ESP8266httpUpdate does (GET over HTTP/1.0, x-ESP8266 headers)");
+  check(replay.finished && replay.result == pull::PullResult::ok, "the server's 200 stages the signed image (HTTP_UPDATE_OK)");
+  uint32_t boot_stack = 0;
+  const BootReport booted = boot_and_measure(&boot_stack);
+  check(booted.action == BootAction::upgraded && primary_holds(d::kSignedImage, d::kSignedPayloadSize),
+        "the pulled image boots, byte for byte");
 }
 
 // The counter's ticks times ns_per_tick() must count instructions: a loop of a known count.
@@ -440,17 +514,19 @@ extern "C" int mcu_main() {
         "public key (otakit keygen) loads");
   verifier.make(public_key, crypto::RsaPadding::pkcs1_sha256);
 
-  uint32_t write_stack = 0, boot_stack = 0, web_stack = 0;
+  uint32_t write_stack = 0, boot_stack = 0, web_stack = 0, pull_stack = 0;
   provision_factory_image();
   upload_over_espota(&write_stack);
   swap_across_power_cut(&boot_stack);
   refuse_tampered_image();
   upload_through_the_browser_page(&web_stack);
+  pull_from_a_server(&pull_stack);
   calibrate_counter();
   bench_verify();
   print_figure("stack_write_path_bytes", write_stack);
   print_figure("stack_boot_path_bytes", boot_stack);
   print_figure("stack_web_upload_bytes", web_stack);
+  print_figure("stack_pull_bytes", pull_stack);
   print_figure("failures", uint32_t(failures));
   return failures == 0 ? 0 : 1;
 }
