@@ -8,14 +8,20 @@ namespace otakit::mcu {
 
 void print(const char* text) { console_write(text, strlen(text)); }
 
-void print_u64(uint64_t value) {
-  char digits[21];
-  size_t at = sizeof(digits);
+size_t format_decimal(uint64_t value, char out[kDecimalDigits]) {
+  char reversed[kDecimalDigits];
+  size_t n = 0;
   do {
-    digits[--at] = char('0' + value % 10);
+    reversed[n++] = char('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  console_write(digits + at, sizeof(digits) - at);
+  for (size_t i = 0; i < n; ++i) out[i] = reversed[n - 1 - i];
+  return n;
+}
+
+void print_u64(uint64_t value) {
+  char digits[kDecimalDigits];
+  console_write(digits, format_decimal(value, digits));
 }
 
 void print_figure(const char* name, uint64_t value) {

@@ -108,13 +108,9 @@ bool equals(const uint8_t* data, size_t len, const char* text) {
 }
 
 bool equals_decimal(const uint8_t* data, size_t len, uint32_t value) {
-  char digits[11];
-  size_t at = sizeof(digits);
-  do {
-    digits[--at] = char('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  return len == sizeof(digits) - at && memcmp(data, digits + at, len) == 0;
+  char digits[kDecimalDigits];
+  const size_t n = format_decimal(value, digits);
+  return len == n && memcmp(data, digits, len) == 0;
 }
 
 void drain(Replay& r) {
@@ -242,16 +238,7 @@ size_t append(char* out, size_t at, const char* text) {
   return at + n;
 }
 
-size_t append_decimal(char* out, size_t at, uint32_t value) {
-  char digits[11];
-  size_t i = sizeof(digits);
-  do {
-    digits[--i] = char('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  memcpy(out + at, digits + i, sizeof(digits) - i);
-  return at + sizeof(digits) - i;
-}
+size_t append_decimal(char* out, size_t at, uint32_t value) { return at + format_decimal(value, out + at); }
 
 void replay_browser_upload(void* ctx) {
   WebReplay& r = *static_cast<WebReplay*>(ctx);
