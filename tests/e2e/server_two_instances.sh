@@ -27,18 +27,18 @@ $pg/createdb -h 127.0.0.1 -p "$pg_port" -U otakit fleet
 database=postgresql://otakit@127.0.0.1:$pg_port/fleet
 
 # --- two instances, each with its own data folder (its blob cache)
-start_instance() {  # start_instance NAME PORT
-  "$otakit" server --listen 127.0.0.1:$2 --data "$dir/$1" --database "$database" --instance "$1" --threads 2 \
+# Port 0: each takes a free port itself and names it, so no other test can take it in between.
+start_instance() {  # start_instance NAME: sets $port_NAME
+  "$otakit" server --listen 127.0.0.1:0 --data "$dir/$1" --database "$database" --instance "$1" --threads 2 \
     --trusted-proxy 127.0.0.1 \
     >"$dir/$1.log" 2>&1 &
   eval "pid_$1=$!"
   pids+=($!)
-  wait_line "$dir/$1.log" "listening on http://127.0.0.1:$2" 15 || fail "$1 did not start: $(cat "$dir/$1.log")"
+  wait_line "$dir/$1.log" "listening on http://127.0.0.1:" 15 || fail "$1 did not start: $(cat "$dir/$1.log")"
+  eval "port_$1=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$dir/$1.log" | head -1)"
 }
-port_a=$(free_port)
-port_b=$(free_port)
-start_instance a "$port_a"
-start_instance b "$port_b"
+start_instance a
+start_instance b
 
 # --- nginx in front: round robin; a dead instance's requests go to the other one
 lb_port=$(free_port)

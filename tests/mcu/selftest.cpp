@@ -243,7 +243,7 @@ size_t append_decimal(char* out, size_t at, uint32_t value) { return at + format
 void replay_browser_upload(void* ctx) {
   WebReplay& r = *static_cast<WebReplay*>(ctx);
   uint32_t now = 5000;
-  // The part's own head and its closing delimiter, as Chromium writes them.
+  // The part's own head and its closing delimiter, in the form a browser sends.
   char part[160];
   size_t part_len = append(part, 0, "--");
   part_len = append(part, part_len, kBoundary);
