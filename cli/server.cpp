@@ -7,12 +7,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <memory>
 #include <thread>
 
+#include "cli/admin_views.h"
 #include "cli/command_failure.h"
 #include "cli/commands.h"
 #include "cli/server_token.h"
@@ -142,8 +142,7 @@ std::string utc_minute(int64_t ms) { return fmt::format("{:%Y-%m-%d %H:%M}", fmt
 
 int list_tokens(const TokenFlags& f) {
   const std::vector<server::TokenView> tokens = list_admin_tokens(f.data(), f.database);
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now = now_ms();
   if (f.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const server::TokenView& t : tokens)

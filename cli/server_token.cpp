@@ -1,9 +1,9 @@
 #include "cli/server_token.h"
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
 
+#include "cli/admin_views.h"
 #include "cli/command_failure.h"
 #include "server/admin/admin_api.h"
 #include "server/store/database.h"
@@ -38,9 +38,7 @@ OpenStore open_store(const std::string& data_dir, const std::string& database, b
 CreatedToken create_admin_token(const std::string& data_dir, const std::string& database, const std::string& name,
                                 int expires_days) {
   OpenStore open = open_store(data_dir, database, true);
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = now_ms();
   const server::NewToken made = server::generate_token();
   CreatedToken out;
   out.token = made.token;

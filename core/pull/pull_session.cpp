@@ -52,8 +52,6 @@ int32_t updater_code(const char* message) {
   return *p == ']' ? n : 0;
 }
 
-// A strong entity tag: "..." without the W/ prefix (If-Range takes only these, RFC 9110 §13.1.5).
-
 // A pull that failed because the download broke off keeps its resume record for the next pull.
 bool download_broke_off(PullResult result, int32_t code) {
   return result == PullResult::failed && (code == error::kStreamTimeout || code == error::kConnectionLost ||
@@ -466,7 +464,9 @@ void PullSession::remember_identity() {
   md5_given_ = md5.present() && md5.size > 0;
   md5_valid_ = md5.size == 32 && is_hex(md5.data, 32) && copy_text(md5, md5_, sizeof(md5_));
   etag_[0] = '\0';
-  if (head.etag.present() && resume_etag_usable(head.etag.data, head.etag.size)) copy_text(head.etag, etag_, sizeof(etag_));
+  // Only a strong ETag (If-Range takes no other, RFC 9110 §13.1.5) that a resume record can hold.
+  if (head.etag.present() && resume_etag_usable(head.etag.data, head.etag.size))
+    copy_text(head.etag, etag_, sizeof(etag_));
   bool ranges = head.accept_ranges.present() && http::list_has_token(head.accept_ranges, "bytes");
   resumable_ = config_.max_resumes > 0 && !chunked_ && ranges && (etag_[0] != '\0' || md5_valid_);
 }
